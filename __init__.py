@@ -1,0 +1,1 @@
+"""Treadle: tensor programs to fast code and faithful performance predictions, on xDSL."""

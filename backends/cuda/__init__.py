@@ -1,0 +1,1 @@
+"""CUDA C++ kernel skeletons from warp-specialized `warp` IR (see skeleton.py)."""

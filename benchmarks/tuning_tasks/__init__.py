@@ -1,0 +1,1 @@
+"""Tasks and peer methods for benchmarks/tuning.py."""

@@ -1,0 +1,20 @@
+warp.loop @fa_forward attributes {smem_resident = 65536 : i64} {
+  %k = warp.task @load_k on tma work 32768 -> smem 32768
+  %v = warp.task @load_v on tma work 32768 -> smem 32768
+  %s0 = warp.task @qk0 on tc work 4194304 (%k) -> tmem 65536
+  %r0 = warp.task @ld_s0 on tmem work 65536 (%s0) -> reg 65536
+  %m0 = warp.task @max0 on fma work 16384 (%r0, %m0[1]) -> reg 512
+  %p0 = warp.task @exp0 on mufu work 16384 (%r0, %m0) -> reg 32768
+  %l0 = warp.task @sum0 on fma work 16384 (%p0, %l0[1], %m0) -> reg 512
+  %q0 = warp.task @st_p0 on tmem work 32768 (%p0, %s0) -> tmem 0 alias 1
+  %c0 = warp.task @correct0 on tmem work 131072 (%o0[1], %m0) -> tmem 0 alias 0
+  %o0 = warp.task @pv0 on tc work 4194304 (%q0, %v, %c0) -> tmem 65536
+  %s1 = warp.task @qk1 on tc work 4194304 (%k) -> tmem 65536
+  %r1 = warp.task @ld_s1 on tmem work 65536 (%s1) -> reg 65536
+  %m1 = warp.task @max1 on fma work 16384 (%r1, %m1[1]) -> reg 512
+  %p1 = warp.task @exp1 on mufu work 16384 (%r1, %m1) -> reg 32768
+  %l1 = warp.task @sum1 on fma work 16384 (%p1, %l1[1], %m1) -> reg 512
+  %q1 = warp.task @st_p1 on tmem work 32768 (%p1, %s1) -> tmem 0 alias 1
+  %c1 = warp.task @correct1 on tmem work 131072 (%o1[1], %m1) -> tmem 0 alias 0
+  %o1 = warp.task @pv1 on tc work 4194304 (%q1, %v, %c1) -> tmem 65536
+}

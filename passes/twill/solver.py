@@ -1,0 +1,377 @@
+"""Twill's two-phase search with Z3 (arXiv 2512.18134 §4-5, Algorithm 1), on integer issue times.
+
+For I = lower bound, lower bound + 1, ...:
+  1. modulo schedule: issue times t_v with dependences t_v + delta*I >= t_u + d and modulo
+     capacity per unit; minimal length L0 (Z3 proves no shorter one exists);
+  2. joint SWP + WS: for L = L0, L0+1, ... while ceil(L/I) is unchanged, ask whether issue times
+     and a role per op exist with cross-role delays, register limits per role, SMEM/TMEM capacity,
+     the warp budget, variable-latency ops on their own role and blocking-wait exclusion.
+The first SAT (I, L) is optimal: every smaller I was refuted by the resource bound or by Z3.
+Among schedules of that (I, L), a secondary search minimizes cross-role edges (barriers), which
+the paper does not do. Everything is in normalized time units (normalize.py).
+
+Instead of the paper's time-indexed booleans over ceil(L/I) unrolled copies we use integer issue
+times t_v = k_v*I + r_v (r_v in [0, I)): copy i of v issues at t_v + i*I, so all copies are
+identical by construction and the modulo constraints speak about r_v only.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import z3
+
+from treadle.passes.twill.normalize import normalize_costs
+from treadle.passes.twill.problem import Problem, ScheduleError
+
+
+@dataclass
+class Schedule:
+    ii: int
+    length: int
+    start: list[int]
+    role: list[int]
+    optimal: bool
+    scale: float
+    cross_edges: int = 0
+    cross_proven_min: bool = False
+    attempts: list[tuple[int, int, str]] = field(default_factory=list)
+    """(I, L or -1 for phase 1, 'unsat' | 'sat' | 'unknown' | 'bound') in search order"""
+    lower_bound: int = 0
+    bound_reason: str = ""
+    solve_seconds: float = 0.0
+
+    @property
+    def stages(self) -> list[int]:
+        return [t // self.ii for t in self.start]
+
+
+def normalize(problem: Problem, bound: int = 100) -> None:
+    """Fill `problem.norm` with the normalized value of every raw duration it uses."""
+    raw = [n.cycles for n in problem.nodes] + [n.busy for n in problem.nodes]
+    raw += [e.delay for e in problem.edges] + [e.delay + e.spill for e in problem.edges]
+    problem.norm = normalize_costs(raw, bound)
+    big = max(problem.norm, default=1)
+    problem.scale = big / problem.norm[big] if problem.norm else 1.0
+
+
+def lower_bound(p: Problem) -> tuple[int, str]:
+    """ResMII: per unit, the sum of occupancies (capacity is one SM-wide unit per kind)."""
+    per_unit: dict[str, int] = {}
+    for node in p.nodes:
+        per_unit[node.unit] = per_unit.get(node.unit, 0) + p.n(node.cycles)
+    unit, total = max(per_unit.items(), key=lambda kv: kv[1])
+    return total, f"unit '{unit}' is busy {total} units per iteration (ResMII)"
+
+
+def precheck(p: Problem) -> None:
+    """Refuse, with the reason, a loop that no II can schedule: one op alone over a limit."""
+    m = p.machine
+    for nd in p.nodes:
+        need = m.base_regs_per_thread + p.regs_resident + p.regs_per_thread(nd)
+        if need > m.max_regs_per_thread:
+            raise ScheduleError(
+                f"loop @{p.name}: task @{nd.name} alone needs {need} registers per thread "
+                f"(> {m.max_regs_per_thread} on {m.name}) at any II; split it into sub-tiles"
+            )
+        if nd.space == "smem" and nd.nbytes + p.smem_resident > m.smem_bytes:
+            raise ScheduleError(f"loop @{p.name}: task @{nd.name} needs {nd.nbytes} B of "
+                                f"shared memory (> {m.smem_bytes - p.smem_resident} B free)")
+        if nd.space == "tmem" and nd.nbytes > m.tmem_bytes:
+            raise ScheduleError(f"loop @{p.name}: task @{nd.name} needs {nd.nbytes} B of "
+                                f"tensor memory (> {m.tmem_bytes} B on {m.name})")
+
+
+def _nonoverlap(ra, ca, rb, cb, ii):
+    """Intervals [ra, ra+ca) and [rb, rb+cb) do not meet modulo ii (ca, cb <= ii)."""
+    return z3.Or(z3.And(ra + ca <= rb, rb + cb <= ra + ii), z3.And(rb + cb <= ra, ra + ca <= rb + ii))
+
+
+def _not_executing(rv, ro, busy_o, ii):
+    """At time rv (mod ii) the op issued at ro (mod ii) with duration busy_o is not running."""
+    return z3.If(rv >= ro, rv - ro >= busy_o, rv - ro + ii >= busy_o)
+
+
+class _Base:
+    def __init__(self, p: Problem, ii: int, length: int | None):
+        self.p, self.ii = p, ii
+        n = len(p.nodes)
+        # A fresh context per query: Z3's answers (and its speed) must not depend on what else
+        # ran in this process, or equal-(I, L) schedules would differ from run to run.
+        self.ctx = ctx = z3.Context()
+        self.t = [z3.Int(f"t_{k}", ctx) for k in range(n)]
+        self.r = [z3.Int(f"r_{k}", ctx) for k in range(n)]
+        self.kk = [z3.Int(f"k_{k}", ctx) for k in range(n)]
+        self.c = [p.n(node.cycles) for node in p.nodes]
+        self.s = z3.Solver(ctx=ctx)
+        s = self.s
+        for k in range(n):
+            s.add(self.t[k] == self.kk[k] * ii + self.r[k], self.r[k] >= 0, self.r[k] < ii,
+                  self.kk[k] >= 0)
+            if length is not None:
+                s.add(self.t[k] + self.c[k] <= length)
+        # Some op issues at time 0 (removes the translation symmetry).
+        s.add(z3.Or([tk == 0 for tk in self.t]))
+        for a in range(n):
+            for b in range(a + 1, n):
+                if p.nodes[a].unit == p.nodes[b].unit:
+                    s.add(_nonoverlap(self.r[a], self.c[a], self.r[b], self.c[b], ii))
+
+
+def modulo_schedule(p: Problem, ii: int, timeout_ms: int) -> tuple[str, int, list[int]]:
+    """Phase 1: minimal-length modulo schedule for `ii`; ('sat', L, t) or ('unsat'|'unknown', ...)."""
+    if any(c > ii for c in (p.n(nd.cycles) for nd in p.nodes)):
+        return "unsat", -1, []
+    b = _Base(p, ii, None)
+    for e in p.edges:
+        b.s.add(b.t[e.dst] + e.distance * ii >= b.t[e.src] + p.n(e.delay))
+    length = z3.Int("L", b.ctx)
+    for k in range(len(p.nodes)):
+        b.s.add(length >= b.t[k] + b.c[k])
+    b.s.set("timeout", max(1, timeout_ms))
+    best, best_t = None, []
+    while True:
+        res = b.s.check()
+        if res == z3.unsat:
+            return ("sat", best, best_t) if best is not None else ("unsat", -1, [])
+        if res == z3.unknown:
+            return ("sat", best, best_t) if best is not None else ("unknown", -1, [])
+        m = b.s.model()
+        best = m.eval(length).as_long()
+        best_t = [m.eval(x).as_long() for x in b.t]
+        b.s.add(length < best)
+
+
+class _Joint(_Base):
+    """Phase 2: the SWP + WS satisfiability query for fixed (I, L)."""
+
+    def __init__(self, p: Problem, ii: int, length: int, nroles: int):
+        super().__init__(p, ii, length)
+        s, n, m = self.s, len(p.nodes), p.machine
+        ctx = self.ctx
+        self.w = [z3.Int(f"w_{k}", ctx) for k in range(n)]
+        has_vl = any(nd.variable_latency for nd in p.nodes)
+        first = 1 if has_vl else 0
+        for k, nd in enumerate(p.nodes):
+            s.add(self.w[k] >= 0, self.w[k] < nroles)
+            # VARIABLE LATENCY: streaming loads alone on the designated role 0.
+            s.add(self.w[k] == 0 if nd.variable_latency else self.w[k] >= first)
+        # Symmetry breaking: compute roles are numbered in order of first use.
+        top = first - 1
+        for k, nd in enumerate(p.nodes):
+            if nd.variable_latency:
+                continue
+            s.add(self.w[k] <= top + 1)
+            new_top = z3.Int(f"top_{k}", ctx)
+            s.add(new_top == z3.If(self.w[k] > top, self.w[k], top))
+            top = new_top
+        self.cross = []
+        for j, e in enumerate(p.edges):
+            x = z3.Bool(f"x_{j}", ctx)
+            self.cross.append(x)
+            s.add(x == (self.w[e.src] != self.w[e.dst]))
+            if e.src == e.dst:
+                s.add(z3.Not(x))
+            delay = z3.If(x, p.n(e.delay + e.spill), p.n(e.delay))
+            s.add(self.t[e.dst] + e.distance * ii >= self.t[e.src] + delay)
+            if not p.allow_cross_regs and p.nodes[e.src].space == "reg":
+                s.add(z3.Not(x))
+        # CONCURRENCY: a blocking waiter (async producer, or a cross-role receiver) stalls its
+        # warps, so nothing else of its role may be executing when it issues.
+        for v, nd in enumerate(p.nodes):
+            ins = [j for j, e in enumerate(p.edges) if e.dst == v and e.src != v]
+            if not ins:
+                continue
+            blocking = z3.Or([z3.BoolVal(nd.blocking_in, ctx)] + [self.cross[j] for j in ins])
+            for o, od in enumerate(p.nodes):
+                busy = p.n(od.busy)
+                if o == v or busy == 0:
+                    continue
+                s.add(z3.Implies(z3.And(blocking, self.w[o] == self.w[v]),
+                                 _not_executing(self.r[v], self.r[o], busy, ii)))
+        # Exclusive ops (synchronous loads that wait for their own data) own their role.
+        for v, nd in enumerate(p.nodes):
+            if not nd.exclusive:
+                continue
+            for o, od in enumerate(p.nodes):
+                busy = p.n(od.busy)
+                if o == v or busy == 0 or (od.exclusive and o < v):
+                    continue
+                s.add(z3.Implies(self.w[o] == self.w[v],
+                                 _nonoverlap(self.r[v], p.n(nd.busy), self.r[o], busy, ii)))
+        self._memory(nroles)
+
+    def _lifetimes(self):
+        """copies[root] * I >= lifetime of the storage rooted at `root` (alias groups merged)."""
+        p, ii = self.p, self.ii
+        ends: dict[int, list] = {}
+        for k in range(len(p.nodes)):
+            ends.setdefault(p.storage_root(k), []).append(self.t[k] + self.c[k])
+        for e in p.edges:
+            if e.src == e.dst:
+                continue  # an accumulator updated in place by its own next issue
+            ends.setdefault(p.storage_root(e.src), []).append(
+                self.t[e.dst] + e.distance * ii + self.c[e.dst])
+        copies = {}
+        for root, terms in ends.items():
+            cp = z3.Int(f"copies_{root}", self.ctx)
+            copies[root] = cp
+            self.s.add(cp >= 1)
+            for term in terms:
+                self.s.add(cp * ii >= term - self.t[root])
+        return copies
+
+    def _memory(self, nroles: int) -> None:
+        p, m, s = self.p, self.p.machine, self.s
+        copies = self._lifetimes()
+        self.copies = copies
+        smem = [p.nodes[k].nbytes * copies[k] for k in copies if p.nodes[k].space == "smem"]
+        if smem:
+            s.add(z3.Sum(smem) + p.smem_resident <= m.smem_bytes)
+        tmem = [p.nodes[k].nbytes * copies[k] for k in copies if p.nodes[k].space == "tmem"]
+        if tmem:
+            s.add(z3.Sum(tmem) <= m.tmem_bytes)
+        total_regs = []
+        total_warps = []
+        for r in range(nroles):
+            on = [self.w[k] == r for k in range(len(p.nodes))]
+            used = z3.Or(on)
+            wide = z3.Or([on[k] for k, nd in enumerate(p.nodes) if not nd.thread_issued]
+                         or [z3.BoolVal(False, self.ctx)])
+            warps = z3.If(wide, m.warps_per_group, z3.If(used, 1, 0))
+            total_warps.append(warps)
+            need = m.base_regs_per_thread + z3.Sum(
+                [z3.IntVal(0, self.ctx)] + [z3.If(on[k], p.regs_per_thread(p.nodes[k]) * copies[k], 0)
+                                  for k in copies if p.regs_per_thread(p.nodes[k])])
+            need = need + z3.If(wide, p.regs_resident, 0)
+            s.add(z3.Implies(used, need <= m.max_regs_per_thread))
+            budget = z3.If(need > m.min_regs_per_thread, need, m.min_regs_per_thread)
+            total_regs.append(z3.If(wide, 32 * m.warps_per_group * budget,
+                                                z3.If(used, 32 * budget, 0)))
+        s.add(z3.Sum(total_warps) <= p.max_warps)
+        s.add(z3.Sum(total_regs) <= m.register_file)
+
+
+def solve(p: Problem, time_limit: float = 60.0, minimize_cross: bool = True,
+          progress=None, max_ii: int | None = None, resolution: int = 100) -> Schedule:
+    """Run the search; raises ScheduleError if nothing is found within the limit."""
+    t0 = time.monotonic()
+    deadline = t0 + time_limit
+    precheck(p)
+    normalize(p, resolution)
+    lb, why = lower_bound(p)
+    attempts: list[tuple[int, int, str]] = []
+    proven = True
+    nroles = min(len(p.nodes), p.max_warps)
+    upper = max_ii or sum(p.n(nd.cycles) for nd in p.nodes) + sum(p.n(e.delay + e.spill) for e in p.edges)
+
+    def left_ms() -> int:
+        return int(max(0.0, deadline - time.monotonic()) * 1000)
+
+    def say(msg: str) -> None:
+        if progress is not None:
+            progress(f"[{time.monotonic() - t0:6.1f}s] {msg}")
+
+    for ii in range(lb, upper + 1):
+        if left_ms() <= 0:
+            break
+        status, l0, _ = modulo_schedule(p, ii, left_ms())
+        attempts.append((ii, -1, status))
+        say(f"I={ii}: modulo schedule {status}" + (f", L0={l0}" if status == "sat" else ""))
+        if status != "sat":
+            proven = proven and status == "unsat"
+            continue
+        copies = math.ceil(l0 / ii)
+        length = l0
+        while math.ceil(length / ii) == copies and left_ms() > 0:
+            joint = _Joint(p, ii, length, nroles)
+            joint.s.set("timeout", max(1, left_ms()))
+            res = joint.s.check()
+            attempts.append((ii, length, str(res)))
+            say(f"I={ii} L={length}: joint SWP+WS {res}")
+            if res == z3.sat:
+                sched = _extract(joint, ii, length, proven, p)
+                if minimize_cross:
+                    _minimize_cross(joint, sched, left_ms, say)
+                sched.attempts, sched.lower_bound, sched.bound_reason = attempts, lb, why
+                sched.solve_seconds = time.monotonic() - t0
+                return sched
+            if res == z3.unknown:
+                proven = False
+            length += 1
+    # Out of time before anything was found: a short rescue search at larger II, so the caller
+    # gets a valid (checked) schedule marked "not proven optimal" instead of nothing.
+    tried = attempts[-1][0] if attempts else lb
+    for factor in (1.25, 1.5, 2.0, 3.0):
+        ii = max(tried + 1, math.ceil(lb * factor))
+        status, l0, _ = modulo_schedule(p, ii, 3000)
+        if status != "sat":
+            continue
+        joint = _Joint(p, ii, l0 + ii, nroles)
+        joint.s.set("timeout", 3000)
+        if joint.s.check() == z3.sat:
+            sched = _extract(joint, ii, l0 + ii, False, p)
+            attempts.append((ii, l0 + ii, "sat (rescue)"))
+            say(f"time limit reached; rescue schedule at I={ii} (not proven optimal)")
+            sched.attempts, sched.lower_bound, sched.bound_reason = attempts, lb, why
+            sched.solve_seconds = time.monotonic() - t0
+            return sched
+    raise ScheduleError(
+        f"loop @{p.name}: no schedule found within {time_limit:.0f} s on '{p.machine.name}' "
+        f"(tried I = {lb}..{attempts[-1][0] if attempts else lb}); raise --time-limit"
+    )
+
+
+def feasible_at(p: Problem, ii: int, timeout: float = 60.0, resolution: int = 100) -> str:
+    """'sat' if some schedule with this II exists (any L of the search window), 'unsat' if Z3
+    proves none does, 'unknown' on time out. Used by the ablation studies."""
+    deadline = time.monotonic() + timeout
+    if not p.norm:
+        normalize(p, resolution)
+    status, l0, _ = modulo_schedule(p, ii, int(timeout * 1000))
+    if status != "sat":
+        return status
+    length, result = l0, "unsat"
+    while math.ceil(length / ii) == math.ceil(l0 / ii):
+        left = int(max(0.0, deadline - time.monotonic()) * 1000)
+        if left <= 0:
+            return "unknown"
+        joint = _Joint(p, ii, length, min(len(p.nodes), p.max_warps))
+        joint.s.set("timeout", left)
+        res = joint.s.check()
+        if res == z3.sat:
+            return "sat"
+        if res == z3.unknown:
+            result = "unknown"
+        length += 1
+    return result
+
+
+def _extract(joint: _Joint, ii: int, length: int, proven: bool, p: Problem) -> Schedule:
+    m = joint.s.model()
+    start = [m.eval(x).as_long() for x in joint.t]
+    role = [m.eval(x).as_long() for x in joint.w]
+    cross = sum(1 for e in p.edges if role[e.src] != role[e.dst])
+    return Schedule(ii, length, start, role, proven, p.scale, cross)
+
+
+def _minimize_cross(joint: _Joint, sched: Schedule, left_ms, say) -> None:
+    """Secondary objective: fewest cross-role edges (each one is a barrier hand-off)."""
+    s = joint.s
+    count = z3.Sum([z3.If(x, 1, 0) for x in joint.cross] or [z3.IntVal(0, joint.ctx)])
+    while sched.cross_edges > 0 and left_ms() > 0:
+        s.push()
+        s.add(count < sched.cross_edges)
+        s.set("timeout", max(1, left_ms()))
+        res = s.check()
+        if res != z3.sat:
+            s.pop()
+            sched.cross_proven_min = res == z3.unsat
+            say(f"cross-role edges: {sched.cross_edges} ({'minimal' if res == z3.unsat else 'time out'})")
+            return
+        new = _extract(joint, sched.ii, sched.length, sched.optimal, joint.p)
+        sched.start, sched.role, sched.cross_edges = new.start, new.role, new.cross_edges
+        s.pop()
+    sched.cross_proven_min = sched.cross_edges == 0 or sched.cross_proven_min

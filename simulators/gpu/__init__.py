@@ -1,0 +1,1 @@
+"""Timing model of Hopper/Blackwell SMs executing scheduled `warp` loops (see timing.py)."""

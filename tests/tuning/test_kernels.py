@@ -1,0 +1,73 @@
+"""The surrogate's kernel must be positive semi-definite on every parameter type's embedding."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from treadle.tuning import Categorical, Integer, Ordinal, Permutation, Real, Space
+from treadle.tuning.surrogate import mixed_kernel
+
+EMBEDDINGS = ("spearman", "kendall", "hamming")
+
+
+def _min_eigenvalue(X, rng) -> float:
+    kernel = mixed_kernel(X.shape[1])
+    low, high = kernel.bounds[:, 0], kernel.bounds[:, 1]
+    kernel.theta = rng.uniform(np.maximum(low, -3), np.minimum(high, 3))  # random hyperparameters
+    K = kernel.k1(X)  # the signal part; the noise term only adds to the diagonal
+    return float(np.linalg.eigvalsh(K).min()) / float(np.abs(K).max())
+
+
+@pytest.mark.parametrize("embedding", EMBEDDINGS)
+def test_mixed_kernel_psd_on_random_samples(embedding):
+    rng = np.random.default_rng(7)
+    print("seed 7")
+    space = Space([Real("a", 1e-3, 1, log=True), Integer("b", 1, 100), Ordinal("c", [1, 2, 4, 8, 16]),
+                   Categorical("d", ["x", "y", "z"]), Categorical("e", [0, 1]),
+                   Permutation("p", 6, embedding=embedding)])
+    for _ in range(5):
+        configs = [{p.name: p.sample(rng) for p in space.parameters} for _ in range(80)]
+        assert _min_eigenvalue(space.embed(configs), rng) > -1e-8
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+@pytest.mark.parametrize("embedding", EMBEDDINGS)
+def test_permutation_kernel_psd_exhaustively(n, embedding):
+    p = Permutation("p", n, embedding=embedding)
+    X = p.embed(p.domain())
+    rng = np.random.default_rng(n)
+    for lengthscale in (0.05, 0.5, 5.0):
+        kernel = mixed_kernel(X.shape[1])
+        kernel.theta = np.r_[0.0, np.full(X.shape[1], np.log(lengthscale)), np.log(1e-3)]
+        eig = np.linalg.eigvalsh(kernel.k1(X))
+        assert eig.min() > -1e-8 * eig.max(), (embedding, n, lengthscale, eig.min())
+    assert _min_eigenvalue(X, rng) > -1e-8
+
+
+def test_kendall_features_measure_kendall_distance():
+    for n in (3, 4, 5):
+        p = Permutation("p", n, embedding="kendall")
+        perms = p.domain()
+        X = p.embed(perms)
+        for a, b in itertools.combinations(range(len(perms)), 2):
+            discordant = sum(1 for i, j in itertools.combinations(range(n), 2)
+                             if (perms[a].index(i) < perms[a].index(j)) != (perms[b].index(i) < perms[b].index(j)))
+            assert np.sum((X[a] - X[b]) ** 2) == discordant
+        assert max(np.sum((X[0] - x) ** 2) for x in X) == n * (n - 1) // 2
+
+
+def test_hamming_features_count_positions_that_differ():
+    p = Permutation("p", 5, embedding="hamming")
+    perms = p.domain()
+    X = p.embed(perms)
+    d = {int(round(np.sum((X[0] - x) ** 2) / 2)) for x in X}
+    assert d == {0, 2, 3, 4, 5}  # Hamming distance between permutations is never 1
+
+
+def test_feature_ranges():
+    space = Space([Ordinal("c", [1, 2, 4, 8, 1024]), Permutation("p", 4), Integer("b", 1, 100, log=True)])
+    rng = np.random.default_rng(0)
+    X = space.embed([{p.name: p.sample(rng) for p in space.parameters} for _ in range(50)])
+    assert X.min() >= 0 and X.max() <= 1
+    assert space.embed([{"c": 2, "p": (0, 1, 2, 3), "b": 1}])[0, 0] == pytest.approx(0.1)  # log scale

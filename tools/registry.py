@@ -1,0 +1,73 @@
+"""Every dialect, pass and target Treadle registers, as lazy factories.
+
+`treadle-opt` and the Python API both read these tables, so a new pass is added in one place.
+Factories import their module only when called: the driver must start fast (no torch, no z3 on
+its path until a pass that needs them runs).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+
+def _sparse_dialect():
+    from treadle.dialects.sparse import Sparse
+
+    return Sparse
+
+
+def _warp_dialect():
+    from treadle.dialects.warp import Warp
+
+    return Warp
+
+
+# name -> () -> xdsl Dialect
+DIALECTS: dict[str, Callable[[], Any]] = {
+    "sparse": _sparse_dialect,
+    "warp": _warp_dialect,
+}
+
+
+def _sparse_explicit_reductions():
+    from treadle.passes.sparse.explicit_reductions import SparseExplicitReductionsPass
+
+    return SparseExplicitReductionsPass
+
+
+def _twill_schedule():
+    from treadle.passes.twill.schedule_pass import TwillSchedulePass
+
+    return TwillSchedulePass
+
+
+def _twill_materialize_roles():
+    from treadle.passes.twill.materialize import TwillMaterializeRolesPass
+
+    return TwillMaterializeRolesPass
+
+
+# name -> () -> ModulePass subclass
+PASSES: dict[str, Callable[[], Any]] = {
+    "sparse-explicit-reductions": _sparse_explicit_reductions,
+    "twill-schedule": _twill_schedule,
+    "twill-materialize-roles": _twill_materialize_roles,
+}
+
+
+def _c_target():
+    from treadle.backends.c.target import CTarget
+
+    return CTarget
+
+
+def _cuda_skeleton_target():
+    from treadle.backends.cuda.target import CudaSkeletonTarget
+
+    return CudaSkeletonTarget
+
+
+# name -> () -> Target subclass
+TARGETS: dict[str, Callable[[], Any]] = {
+    "c": _c_target,
+    "cuda-skeleton": _cuda_skeleton_target,
+}

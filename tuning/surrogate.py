@@ -1,0 +1,109 @@
+"""The GP surrogate: scikit-learn's GaussianProcessRegressor on BaCO's feature embedding, with
+Gamma priors on the hyperparameters (maximum a posteriori instead of maximum likelihood) and a
+noiseless posterior for the acquisition.
+
+Kernel: `ConstantKernel * Matern(nu=2.5, ARD) + WhiteKernel`; on the space's features this is a
+Matern kernel on (log-)numeric and ordinal values, a weighted Hamming kernel on categoricals and
+a Spearman/Kendall/Hamming kernel on permutations. Targets are log-transformed when they are all
+positive (times), then standardised.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.linalg import solve_triangular
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
+
+# Gamma(shape, rate) priors, botorch's defaults that BaCO used (see docs/tuning.md).
+LENGTHSCALE_PRIOR = (3.0, 6.0)
+OUTPUTSCALE_PRIOR = (2.0, 0.15)
+NOISE_PRIOR = (1.1, 0.05)
+LENGTHSCALE_BOUNDS = (1e-2, 1e2)
+OUTPUTSCALE_BOUNDS = (1e-2, 1e2)
+NOISE_BOUNDS = (1e-6, 0.5)
+
+
+def mixed_kernel(n_features: int) -> Kernel:
+    """The default kernel over `n_features` embedded dimensions."""
+    return (ConstantKernel(1.0, OUTPUTSCALE_BOUNDS)
+            * Matern(np.full(n_features, 0.5), LENGTHSCALE_BOUNDS, nu=2.5)
+            + WhiteKernel(1e-3, NOISE_BOUNDS))
+
+
+def _gamma_log_prior(value: np.ndarray, shape: float, rate: float):
+    """log density (up to a constant) of Gamma(shape, rate) at `value`, and its derivative with
+    respect to log(value) (sklearn optimizes log-hyperparameters)."""
+    return (shape - 1.0) * np.log(value) - rate * value, (shape - 1.0) - rate * value
+
+
+class PriorGaussianProcess(GaussianProcessRegressor):
+    """GaussianProcessRegressor whose fit maximises likelihood x Gamma priors on the default kernel's
+    hyperparameters (theta = [log outputscale, log lengthscales..., log noise])."""
+
+    def log_marginal_likelihood(self, theta=None, eval_gradient=False, clone_kernel=True):
+        out = super().log_marginal_likelihood(theta, eval_gradient, clone_kernel)
+        if theta is None:
+            return out
+        value = np.exp(theta)
+        shapes = np.full(len(theta), LENGTHSCALE_PRIOR[0])
+        rates = np.full(len(theta), LENGTHSCALE_PRIOR[1])
+        shapes[0], rates[0] = OUTPUTSCALE_PRIOR
+        shapes[-1], rates[-1] = NOISE_PRIOR
+        logp, dlogp = _gamma_log_prior(value, shapes, rates)
+        if eval_gradient:
+            lml, grad = out
+            return lml + logp.sum(), grad + dlogp
+        return out + logp.sum()
+
+
+class Surrogate:
+    """A GP fitted on feasible observations: `predict` gives mean and sd in the standardised
+    (log-)objective space, and `transform` maps raw objective values into that space."""
+
+    def __init__(self, seed: int, n_restarts: int = 1, log_transform: bool | None = None):
+        self.seed = seed
+        self.n_restarts = n_restarts
+        self.log_transform = log_transform
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "Surrogate":
+        y = np.asarray(y, dtype=float)
+        self.log = self.log_transform if self.log_transform is not None else bool(np.all(y > 0))
+        z = np.log(y) if self.log else y
+        self.mean = float(z.mean())
+        sd = float(z.std())
+        self.scale = sd if sd > 1e-12 else 1.0  # a constant objective must not divide by zero
+        target = (z - self.mean) / self.scale
+        # No warm start from the previous fit: a resumed run must refit exactly as the original did.
+        self.gp = PriorGaussianProcess(mixed_kernel(X.shape[1]), alpha=1e-8, normalize_y=False,
+                                       n_restarts_optimizer=self.n_restarts, random_state=self.seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.gp.fit(X, target)
+        self._signal = self.gp.kernel_.k1
+        return self
+
+    def refit_fixed(self, X: np.ndarray, target: np.ndarray) -> None:
+        """Condition on new (already transformed) data keeping the hyperparameters (fantasies)."""
+        gp = GaussianProcessRegressor(self.gp.kernel_, alpha=1e-8, optimizer=None, normalize_y=False)
+        gp.fit(X, target)
+        self.gp = gp
+
+    def transform(self, y: np.ndarray | float) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        z = np.log(np.maximum(y, 1e-300)) if self.log else y
+        return (z - self.mean) / self.scale
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Noiseless posterior mean and standard deviation at the rows of X."""
+        gp = self.gp
+        K = self._signal(X, gp.X_train_)
+        mu = K @ gp.alpha_
+        v = solve_triangular(gp.L_, K.T, lower=True, check_finite=False)
+        var = self._signal.diag(X) - np.einsum("ij,ij->j", v, v)
+        return mu, np.sqrt(np.maximum(var, 1e-12))
+
+    @property
+    def train_targets(self) -> np.ndarray:
+        return self.gp.y_train_
