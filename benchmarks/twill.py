@@ -22,7 +22,7 @@ from treadle.simulators.gpu.timing import fa_forward_tflops
 
 FA3_PUBLISHED = {512: 497, 1024: 574, 2048: 625, 4096: 638, 8192: 646, 16384: 648}
 CASES = [("toy", "toy"), ("gemm", "h100"), ("fa-forward", "h100"), ("fa-forward-causal", "h100"),
-         ("gemm", "b200"), ("fa-forward", "b200")]
+         ("fa-backward", "h100"), ("gemm", "b200"), ("fa-forward", "b200")]
 
 
 def solve_rows(repeat: int) -> list[dict]:

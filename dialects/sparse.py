@@ -268,6 +268,7 @@ class EncodingAttr(ParametrizedAttribute):
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
+        start = parser.pos
         with parser.in_angle_brackets():
             parser.parse_punctuation("{")
             parser.parse_keyword("map", " in a sparse encoding")
@@ -279,12 +280,11 @@ class EncodingAttr(ParametrizedAttribute):
                 parser.parse_punctuation("=")
                 widths[key] = parser.parse_integer(allow_boolean=False, allow_negative=False)
             parser.parse_punctuation("}")
-        return [
-            ArrayAttr(StringAttr(n) for n in names),
-            ArrayAttr(levels),
-            IntAttr(widths["posWidth"]),
-            IntAttr(widths["crdWidth"]),
-        ]
+        try:
+            encoding = EncodingAttr(names, levels, widths["posWidth"], widths["crdWidth"])
+        except VerifyException as err:
+            parser.raise_error(f"invalid sparse encoding: {err}", start, parser.pos)
+        return list(encoding.parameters)
 
 
 def _parse_level_map(parser: AttrParser) -> tuple[list[str], list[LevelAttr]]:
@@ -715,9 +715,8 @@ class ScheduleAttr(ParametrizedAttribute):
         order: list[str] = []
         tiles: dict[str, int] = {}
         parallel, omp, chunk = "", "static", 0
+        start = parser.pos
         with parser.in_angle_brackets():
-            if parser.parse_optional_punctuation(">") is not None:  # pragma: no cover - empty
-                pass
             seen: set[str] = set()
             while True:
                 pos = parser.pos
@@ -748,7 +747,10 @@ class ScheduleAttr(ParametrizedAttribute):
                     chunk = parser.parse_integer(allow_boolean=False, allow_negative=False)
                 if parser.parse_optional_punctuation(",") is None:
                     break
-        schedule = ScheduleAttr(order, tiles, parallel, omp, chunk)
+        try:
+            schedule = ScheduleAttr(order, tiles, parallel, omp, chunk)
+        except VerifyException as err:
+            parser.raise_error(f"invalid schedule: {err}", start, parser.pos)
         return list(schedule.parameters)
 
 
@@ -1012,6 +1014,9 @@ class AssignOp(IRDLOperation):
         bindings = [parse_binding()]
         while parser.parse_optional_punctuation(",") is not None:
             bindings.append(parse_binding())
+            name, _, pos = bindings[-1]
+            if any(b[0] == name for b in bindings[:-1]):
+                parser.raise_error(f"tensor '{name}' is bound twice", pos, parser.pos)
         parser.parse_punctuation(":")
         types_pos = parser.pos
         types = [parser.parse_type()]

@@ -49,7 +49,7 @@ def evaluate_assign(op: AssignOp, arrays: dict[str, np.ndarray]) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         array, indices = _evaluate(expr, {n: np.asarray(a, dtype=dtype) for n, a in arrays.items()})
     array = _align(array, indices, op.lhs_indices)
-    return np.ascontiguousarray(array.astype(dtype, copy=False))
+    return np.array(array, dtype=dtype, order="C")  # keeps 0-d results 0-d
 
 
 def _evaluate(expr: ExprAttr, arrays: dict[str, np.ndarray]) -> _Indexed:

@@ -2,6 +2,7 @@
 an interquartile band when there are several runs)."""
 
 from collections.abc import Mapping, Sequence
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,13 +38,10 @@ def plot_convergence(runs: Mapping[str, Sequence[Sequence[float | None]]], path:
             grid[i, : len(c)] = c
             grid[i, len(c):] = c[-1]
         x = np.arange(1, n + 1)
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                med = np.nanmedian(grid, axis=0)
-                lo, hi = np.nanpercentile(grid, 25, axis=0), np.nanpercentile(grid, 75, axis=0)
+        with warnings.catch_warnings():  # all-NaN columns before a method's first feasible result
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(grid, axis=0)
+            lo, hi = np.nanpercentile(grid, 25, axis=0), np.nanpercentile(grid, 75, axis=0)
         line, = ax.plot(x, med, label=name if len(curves) == 1 else f"{name} (median of {len(curves)})")
         if len(curves) > 1:
             ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2)

@@ -38,9 +38,12 @@ def evaluate(objective: Objective, config: Config) -> tuple[float | None, str]:
         return None, f"{type(err).__name__}: {err}"[:500]
     if result is None or result is INFEASIBLE:
         return None, "infeasible"
-    if isinstance(result, bool) or not isinstance(result, (int, float)) and not hasattr(result, "__float__"):
+    try:
+        if isinstance(result, (bool, str)):
+            raise TypeError
+        value = float(result)
+    except (TypeError, ValueError):
         return None, f"objective returned {result!r}, not a number"
-    value = float(result)
     if not math.isfinite(value):
         return None, f"objective returned {value}"
     return value, ""

@@ -120,6 +120,41 @@ def fa_forward_blackwell(head_dim: int = 128, block_m: int = 256, block_n: int =
                  {"smem_resident": block_m * d * elem})
 
 
+def fa_backward_hopper(head_dim: int = 128, block_q: int = 64, block_kv: int = 128,
+                       subtiles: int = 2, elem: int = 2) -> str:
+    """Flash Attention backward for Hopper, FA3's loop order: K, V of a KV block stay resident;
+    each iteration streams one Q block with dO, LSE and delta, and accumulates dK, dV.
+
+    Per KV sub-tile s (`rows = block_kv / subtiles` key rows, one consumer warp group in FA3):
+    S_s = K_s Q^T (tc); P_s = exp2(S_s - LSE) over S_s (mufu, in place); dV_s += P_s^T dO (tc);
+    dP_s = V_s dO^T (tc); dS_s = P_s * (dP_s - delta) over dP_s (fma, in place);
+    dK_s += dS_s^T Q (tc); dQ += dS_s K_s (tc) into shared memory, which the producer adds to
+    global memory (a TMA reduce, like FA3's dQ accumulation).
+    """
+    _check_tiles(head_dim, block_kv, block_q, subtiles)
+    rows, d, bq = block_kv // subtiles, head_dim, block_q
+    q = bq * d * elem
+    lines = [f"%q = warp.task @load_q on tma work {q} -> smem {q}",
+             f"%do = warp.task @load_do on tma work {q} -> smem {q}",
+             f"%st = warp.task @load_stats on tma work {2 * bq * 4} -> smem {2 * bq * 4}"]
+    for s in range(subtiles):
+        lines += [
+            f"%s{s} = warp.task @qk{s} on tc work {2 * rows * bq * d} (%q) -> reg {rows * bq * 4}",
+            f"%p{s} = warp.task @exp{s} on mufu work {rows * bq} (%s{s}, %st) -> reg 0 alias 0",
+            f"%dv{s} = warp.task @dv{s} on tc work {2 * rows * bq * d} (%p{s}, %do, %dv{s}[1]) "
+            f"-> reg {rows * d * 4}",
+            f"%dp{s} = warp.task @dp{s} on tc work {2 * rows * bq * d} (%do) -> reg {rows * bq * 4}",
+            f"%ds{s} = warp.task @ds{s} on fma work {2 * rows * bq} (%dp{s}, %p{s}, %st) "
+            f"-> reg 0 alias 0",
+            f"%dk{s} = warp.task @dk{s} on tc work {2 * rows * bq * d} (%ds{s}, %q, %dk{s}[1]) "
+            f"-> reg {rows * d * 4}",
+            f"%dq{s} = warp.task @dq{s} on tc work {2 * rows * bq * d} (%ds{s}) -> smem {bq * d * 4}",
+        ]
+    lines.append(f"%dqs = warp.task @store_dq on tma work {bq * d * 4} "
+                 f"({', '.join(f'%dq{s}' for s in range(subtiles))}) -> smem 0")
+    return _loop("fa_backward", lines, {"smem_resident": 2 * block_kv * d * elem})
+
+
 def _check_tiles(head_dim: int, block_m: int, block_n: int, subtiles: int) -> None:
     if min(head_dim, block_m, block_n, subtiles) <= 0 or block_m % subtiles:
         raise ProgramError(
@@ -141,6 +176,7 @@ PROGRAMS: dict[str, Callable[..., str]] = {
                                                  **kw),
     "fa-forward": lambda arch, head_dim=128, **kw: fa_forward(arch, head_dim, **kw),
     "fa-forward-causal": lambda arch, head_dim=128, **kw: fa_forward(arch, head_dim, causal=True, **kw),
+    "fa-backward": lambda arch, head_dim=128, **kw: fa_backward_hopper(head_dim, **kw),
 }
 
 

@@ -140,6 +140,24 @@ def test_b200_blackwell_structure(b200):
     assert any(_overlap(p, sched, "exp0", f"{g}1") for g in ("qk", "pv"))
     assert any(_overlap(p, sched, "exp1", f"{g}0") for g in ("qk", "pv"))
     assert len(names) == 4
+    # The tensor core runs FA4's MMA order per KV block: S0, O1 (previous V), S1, O0.
+    tc = sorted((sched.start[k] % sched.ii, nd.name) for k, nd in enumerate(p.nodes)
+                if nd.unit == "tc")
+    order = [n for _, n in tc]
+    k = order.index("qk0")
+    assert order[k:] + order[:k] == ["qk0", "pv1", "qk1", "pv0"]
+
+
+def test_b200_ii_is_bound_by_the_tmem_lifetime_of_s_and_p(b200):
+    """Hand derivation: TMEM (512 columns) holds exactly S0, S1, O0, O1 at d = 128, so S_s (with
+    P_s written over it) has one copy and must die within one II: issue QK (512 cycles), load S
+    (65536 B / 256 B/clk = 256), max (128), exp (1024), store P (128), PV (512) back to back is
+    2560 raw cycles; in normalized units 7 + 3 + 2 + 13 + 2 + 7 = 34 = the II found."""
+    _, loop, p, sched = b200
+    chain = ["qk0", "ld_s0", "max0", "exp0", "st_p0", "pv0"]
+    assert sum(p.nodes[p.index(n)].cycles for n in chain) == 2560
+    assert sched.ii == sum(p.n(p.nodes[p.index(n)].cycles) for n in chain) == 34
+    assert sched.ii > sched.lower_bound == 28  # the tensor core alone would allow 28
 
 
 def _ii_budget(p, b200_sched, b200_cycles):
@@ -173,3 +191,16 @@ def test_b200_no_subtiling_is_infeasible(b200):
         precheck(p)
     budget = _ii_budget(p, sched, loop.schedule.ii_cycles.data)
     assert feasible_at(p, budget, timeout=60) == "unsat"
+
+
+def test_h100_backward_is_register_bound_without_cross_iteration_overlap():
+    # Twill §6.3 / FA3: the Hopper backward loop is register-bound and not pipelined across
+    # iterations. Each consumer holds dK_s and dV_s (64 + 64 registers per thread) plus S_s and
+    # dP_s (32 + 32): 216 of 240, so a second copy of anything in flight does not fit.
+    module = programs.parse(programs.fa_backward_hopper())
+    loop = programs.the_loop(module)
+    p, sched = schedule_loop(loop, load_machine("h100"), time_limit=60)
+    assert sched.optimal and max(sched.stages) == 0
+    assert [r.regs.data for r in loop.schedule.roles.data] == [24, 216, 216]
+    assert role_names(p, sched) == ["producer", "consumer0", "consumer1"]
+    assert check(p, sched.ii, sched.length, sched.start, sched.role) == []

@@ -18,7 +18,7 @@ def _generic(module) -> str:
 @pytest.mark.parametrize("text", [
     programs.toy(), programs.gemm(), programs.fa_forward_hopper(),
     programs.fa_forward_hopper(causal=True), programs.fa_forward_blackwell(),
-    programs.fa_forward_hopper(head_dim=64, block_n=176),
+    programs.fa_forward_hopper(head_dim=64, block_n=176), programs.fa_backward_hopper(),
 ])
 def test_round_trip(text):
     module = programs.parse(text)

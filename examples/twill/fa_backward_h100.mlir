@@ -1,0 +1,20 @@
+warp.loop @fa_backward attributes {smem_resident = 65536 : i64} {
+  %q = warp.task @load_q on tma work 16384 -> smem 16384
+  %do = warp.task @load_do on tma work 16384 -> smem 16384
+  %st = warp.task @load_stats on tma work 512 -> smem 512
+  %s0 = warp.task @qk0 on tc work 1048576 (%q) -> reg 16384
+  %p0 = warp.task @exp0 on mufu work 4096 (%s0, %st) -> reg 0 alias 0
+  %dv0 = warp.task @dv0 on tc work 1048576 (%p0, %do, %dv0[1]) -> reg 32768
+  %dp0 = warp.task @dp0 on tc work 1048576 (%do) -> reg 16384
+  %ds0 = warp.task @ds0 on fma work 8192 (%dp0, %p0, %st) -> reg 0 alias 0
+  %dk0 = warp.task @dk0 on tc work 1048576 (%ds0, %q, %dk0[1]) -> reg 32768
+  %dq0 = warp.task @dq0 on tc work 1048576 (%ds0) -> smem 32768
+  %s1 = warp.task @qk1 on tc work 1048576 (%q) -> reg 16384
+  %p1 = warp.task @exp1 on mufu work 4096 (%s1, %st) -> reg 0 alias 0
+  %dv1 = warp.task @dv1 on tc work 1048576 (%p1, %do, %dv1[1]) -> reg 32768
+  %dp1 = warp.task @dp1 on tc work 1048576 (%do) -> reg 16384
+  %ds1 = warp.task @ds1 on fma work 8192 (%dp1, %p1, %st) -> reg 0 alias 0
+  %dk1 = warp.task @dk1 on tc work 1048576 (%ds1, %q, %dk1[1]) -> reg 32768
+  %dq1 = warp.task @dq1 on tc work 1048576 (%ds1) -> smem 32768
+  %dqs = warp.task @store_dq on tma work 32768 (%dq0, %dq1) -> smem 0
+}
