@@ -122,6 +122,7 @@ class LocatedParser(Parser):
 
     def parse_optional_operation(self) -> Operation | None:
         span = self._current_token.span
+        self._op_start = span
         op = super().parse_optional_operation()
         if op is not None and not isinstance(op.location, FileLineColLoc):
             where = span.get_location()
@@ -129,6 +130,13 @@ class LocatedParser(Parser):
                 self._file_attr, IntAttr(where.line + self._line_offset), IntAttr(where.col)
             )
         return op
+
+    def _get_op_by_name(self, name: str) -> type[Operation]:
+        # Report an unknown operation at the operation, not at the token after its name.
+        if self.ctx.get_optional_op(name, dialect_stack=self._parser_state.dialect_stack) is None:
+            if not self.ctx.allow_unregistered:
+                self.raise_error(f"Operation {name} is not registered", self._op_start)
+        return super()._get_op_by_name(name)
 
 
 def parse(text: str, name: str = "<string>", ctx: Context | None = None, line_offset: int = 0) -> ModuleOp:

@@ -72,7 +72,7 @@ class Tensor:
     def coordinates(self) -> tuple[np.ndarray, np.ndarray]:
         """All stored entries as (coords of shape (ndim, n), values), in storage order."""
         if self.encoding is None:
-            coords = np.indices(self.shape).reshape(self.ndim, -1)
+            coords = np.indices(self.shape).reshape(self.ndim, self.values.size)
             return coords, self.values.reshape(-1)
         level_coords: list[np.ndarray] = []
         count = 1
@@ -131,7 +131,7 @@ class Tensor:
         import torch
 
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant)")
+            warnings.filterwarnings("ignore", message="Sparse (CSR|CSC|BSR|BSC) tensor support|Sparse invariant")
             return self._to_torch(torch)
 
     def _to_torch(self, torch: Any):
@@ -139,16 +139,15 @@ class Tensor:
         if name == "dense":
             return torch.from_numpy(self.to_numpy())
         values = torch.from_numpy(self.values.copy())
-        if name in ("csr", "csc", "compressed") or name.startswith("bsr:"):
-            pos = torch.from_numpy(self.levels[-1 if name == "compressed" else 1].pos.astype(np.int64))
-            crd = torch.from_numpy(self.levels[-1 if name == "compressed" else 1].crd.astype(np.int64))
+        if name in ("csr", "csc") or name.startswith("bsr:"):
+            pos = torch.from_numpy(self.levels[1].pos.astype(np.int64))
+            crd = torch.from_numpy(self.levels[1].crd.astype(np.int64))
             if name == "csr":
                 return torch.sparse_csr_tensor(pos, crd, values, self.shape)
             if name == "csc":
                 return torch.sparse_csc_tensor(pos, crd, values, self.shape)
-            if name.startswith("bsr:"):
-                rows, cols = self.encoding.block_sizes  # type: ignore[union-attr]
-                return torch.sparse_bsr_tensor(pos, crd, values.reshape(-1, rows, cols), self.shape)
+            rows, cols = self.encoding.block_sizes  # type: ignore[union-attr]
+            return torch.sparse_bsr_tensor(pos, crd, values.reshape(-1, rows, cols), self.shape)
         coords, vals = self.coordinates()
         return torch.sparse_coo_tensor(
             torch.from_numpy(coords), torch.from_numpy(np.ascontiguousarray(vals)), self.shape

@@ -580,7 +580,11 @@ def parse_expression(parser: AttrParser) -> ExprAttr:
             parser.parse_punctuation(")", f" to close '{name}('")
             return UnaryAttr(name, operand)
         if name in RESERVED_NAMES:
-            parser.raise_error(f"'{name}' is reserved and cannot name a tensor", pos, parser.pos)
+            parser.raise_error(
+                f"expected an index-notation expression, got '{name}' (a reserved word)",
+                pos,
+                parser.pos,
+            )
         return AccessAttr(name, _parse_optional_index_list(parser))
 
     return parse_sum()

@@ -85,6 +85,9 @@ class SlotAttr(ParametrizedAttribute):
             for key in ("stage", "role", "buffers"):
                 parser.parse_punctuation(",")
                 vals.append(_parse_int_field(parser, key))
+            if min(vals[:3]) < 0 or vals[3] < 1:
+                # Report at the attribute, not at the enclosing op.
+                parser.raise_error("#warp.slot: start, stage and role must be >= 0, buffers >= 1")
         return [IntAttr(v) for v in vals]
 
     def print_parameters(self, printer: Printer) -> None:
@@ -118,6 +121,8 @@ class RoleAttr(ParametrizedAttribute):
             warps = _parse_int_field(parser, "warps")
             parser.parse_punctuation(",")
             regs = _parse_int_field(parser, "regs")
+            if warps < 1 or regs < 0:
+                parser.raise_error("#warp.role: warps must be >= 1 and regs >= 0")
         return [StringAttr(name), IntAttr(warps), IntAttr(regs)]
 
     def print_parameters(self, printer: Printer) -> None:
@@ -167,6 +172,8 @@ class ScheduleAttr(ParametrizedAttribute):
             roles = parser.parse_comma_separated_list(
                 parser.Delimiter.SQUARE, parser.parse_attribute
             )
+            if ints[0] < 1 or ints[1] < 1 or ints[3] not in (0, 1):
+                parser.raise_error("#warp.schedule: ii and length must be >= 1, optimal 0 or 1")
         return [StringAttr(arch), *(IntAttr(i) for i in ints), ArrayAttr(roles)]
 
     def print_parameters(self, printer: Printer) -> None:
@@ -179,9 +186,9 @@ class ScheduleAttr(ParametrizedAttribute):
 
     def verify(self) -> None:
         if self.ii.data < 1 or self.length.data < 1:
-            raise VerifyException("#warp.schedule: ii and length must be >= 1")
+            raise VerifyException("#warp.schedule: ii and length must be >= 1, optimal 0 or 1")
         if self.optimal.data not in (0, 1):
-            raise VerifyException("#warp.schedule: optimal must be 0 or 1")
+            raise VerifyException("#warp.schedule: ii and length must be >= 1, optimal 0 or 1")
         if not all(isinstance(r, RoleAttr) for r in self.roles.data):
             raise VerifyException("#warp.schedule: roles must be #warp.role attributes")
 

@@ -128,7 +128,9 @@ def _split(text: str) -> list[tuple[str, int]]:
 @dataclass(frozen=True)
 class _Expectation:
     line: int
+    """The line whose diagnostic is expected."""
     message: str
+    annotation_line: int
 
 
 def _check_expectations(text: str, offset: int, diagnostics: list[Diagnostic], name: str) -> list[str]:
@@ -143,13 +145,13 @@ def _check_expectations(text: str, offset: int, diagnostics: list[Diagnostic], n
                 target = k + 1 + (1 if rel == "below" else int(rel))
             elif rel == "above" or (rel and rel.startswith("-")):
                 target = k + 1 - (1 if rel == "above" else -int(rel))
-            expected.append(_Expectation(target + offset, match.group("msg").strip()))
+            expected.append(_Expectation(target + offset, match.group("msg").strip(), k + 1 + offset))
     problems: list[str] = []
     unmatched = list(diagnostics)
     for want in expected:
         hit = next((d for d in unmatched if d.line == want.line and want.message in d.message), None)
         if hit is None:
-            problems.append(f"{name}:{want.line}: error: expected error \"{want.message}\" was not produced")
+            problems.append(f"{name}:{want.annotation_line}: error: expected error \"{want.message}\" was not produced")
         else:
             unmatched.remove(hit)
     for diagnostic in unmatched:

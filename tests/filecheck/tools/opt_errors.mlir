@@ -15,13 +15,13 @@
 // FILE: treadle-opt: error: cannot read '{{.*}}no-such-file.mlir': No such file or directory
 
 // RUN: not treadle-opt %S/inputs/malformed.mlir 2>&1 | filecheck %s --check-prefix=MALFORMED
-// MALFORMED: malformed.mlir:3:21: error: Operation sparse.asign is not registered
+// MALFORMED: malformed.mlir:3:3: error: Operation sparse.asign is not registered
 // MALFORMED-NEXT: %y = sparse.asign
 // MALFORMED-NEXT: {{^ +}}^
 // MALFORMED-NOT: Traceback
 
 // RUN: not treadle-opt %S/inputs/malformed.mlir --split-input-file 2>&1 | filecheck %s --check-prefix=SPLIT
-// SPLIT: malformed.mlir:3:21: error: Operation sparse.asign is not registered
+// SPLIT: malformed.mlir:3:3: error: Operation sparse.asign is not registered
 // SPLIT: malformed.mlir:10:3: error: 'sparse.assign' op shape mismatch: index 'i' ranges over 4 (A dimension 0) and 5 (x dimension 0)
 
 // A wrong expectation makes --verify-diagnostics fail.

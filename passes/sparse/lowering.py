@@ -1,0 +1,766 @@
+"""
+Sparsification: one `sparse.assign` statement → a `func.func` of scf/memref/arith loops.
+
+Why a separate module: the pass (`to_loops.py`) only swaps functions; this file holds the code
+generator, shared by the pass and by the runtime (which lowers one statement at a time).
+
+## How a tensor becomes memref arguments (the calling convention)
+For each bound tensor, in `where` order:
+- dense tensor (no encoding): one `memref<d0 x ... x T>` (row-major; rank 0 → `memref<1xT>`);
+- sparse tensor: for each level k in level order, a compressed level adds `memref<?xI>` `pos_k`
+  then `memref<?xI>` `crd_k`; a singleton level adds `crd_k`; a dense level adds nothing; then
+  one `memref<?xT>` of values. `I` is `i64` (or `i<posWidth>`/`i<crdWidth>`).
+Shapes are static (the runtime specializes a kernel per shape). The output comes last:
+- dense output: one `memref<shape x T>` argument that the kernel overwrites;
+- sparse output (rank-2 `(dense, compressed)`, i.e. CSR): no argument; the function returns
+  `(pos: memref<?xi64>, crd: memref<?xi64>, vals: memref<?xT>)`, assembled in two phases
+  (symbolic count per row, then numeric through a dense workspace row).
+
+## Co-iteration
+The right-hand side is expanded into additive terms (products distribute over `+`/`-`, sums
+are linear). Each term is a product, so its iteration space is the *intersection* of its sparse
+operands: at each loop variable one compressed level drives a `scf.for` over its positions,
+several compressed levels are intersected by a `scf.while` merge (advance the smaller
+coordinate), dense levels and dense tensors are located (random access). The *union* points of
+the merge lattice of `a + b` are the separate terms' nests accumulating into the same dense
+output or dense workspace row. Blocked levels (`i floordiv R`, `i mod R`) split an index into a
+block and an intra-block loop variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xdsl.dialects.builtin import Float32Type, Float64Type, TensorType
+
+from treadle.dialects.sparse import (
+    AccessAttr,
+    AssignOp,
+    BinaryAttr,
+    ConstantAttr,
+    EncodingAttr,
+    ExprAttr,
+    ReduceAttr,
+    UnaryAttr,
+    encoding_of,
+)
+from treadle.errors import Error
+
+ZERO_PRESERVING = ("relu", "neg", "abs", "sqrt")
+
+
+class NotSupportedError(Error):
+    """A statement the loop generator does not handle (the runtime falls back to the reference)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Terms
+# ---------------------------------------------------------------------------------------------
+
+
+def expand_terms(expr: ExprAttr, sparse: set[str]) -> list[ExprAttr]:
+    """The additive terms of `expr`: products distributed over sums, sums dropped (linear)."""
+    match expr:
+        case BinaryAttr() if expr.operator.data == "add":
+            return expand_terms(expr.lhs, sparse) + expand_terms(expr.rhs, sparse)
+        case BinaryAttr() if expr.operator.data == "sub":
+            return expand_terms(expr.lhs, sparse) + [
+                UnaryAttr("neg", t) for t in expand_terms(expr.rhs, sparse)
+            ]
+        case BinaryAttr() if expr.operator.data == "mul":
+            return [
+                BinaryAttr("mul", a, b)
+                for a in expand_terms(expr.lhs, sparse)
+                for b in expand_terms(expr.rhs, sparse)
+            ]
+        case BinaryAttr():  # div
+            if any(a.tensor.data in sparse for a in expr.rhs.accesses()):
+                raise NotSupportedError("division by a sparse operand (0/0 outside its pattern)")
+            if any(isinstance(n, ReduceAttr) for n in expr.rhs.walk()):
+                raise NotSupportedError("a sum in a denominator")
+            return [BinaryAttr("div", t, expr.rhs) for t in expand_terms(expr.lhs, sparse)]
+        case ReduceAttr():
+            return expand_terms(expr.body, sparse)
+        case UnaryAttr() if expr.function.data == "neg":
+            return [UnaryAttr("neg", t) for t in expand_terms(expr.operand, sparse)]
+        case UnaryAttr():
+            inner = expr.operand
+            has_sparse = any(a.tensor.data in sparse for a in inner.accesses())
+            if any(isinstance(n, ReduceAttr) for n in inner.walk()) or (
+                has_sparse and len(expand_terms(inner, sparse)) > 1
+            ):
+                raise NotSupportedError(
+                    f"{expr.function.data}(...) of a sum is not linear; it needs a temporary"
+                )
+            if has_sparse and expr.function.data not in ZERO_PRESERVING:
+                raise NotSupportedError(
+                    f"{expr.function.data}(0) != 0, so {expr.function.data} of a sparse operand "
+                    "is dense"
+                )
+            return [expr]
+    return [expr]
+
+
+# ---------------------------------------------------------------------------------------------
+# Text builder
+# ---------------------------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.consts: dict[tuple[str, str], str] = {}
+        self.const_lines: list[str] = []
+        self.depth = 1
+        self.n = 0
+
+    def fresh(self, hint: str = "v") -> str:
+        self.n += 1
+        return f"%{hint}{self.n}"
+
+    def line(self, text: str) -> None:
+        self.lines.append("  " * self.depth + text)
+
+    def op(self, text: str, hint: str = "v") -> str:
+        name = self.fresh(hint)
+        self.line(f"{name} = {text}")
+        return name
+
+    def const(self, value: int | float, type_: str = "index") -> str:
+        key = (repr(value), type_)
+        if key not in self.consts:
+            name = f"%k{len(self.consts)}"
+            lit = repr(float(value)) if type_.startswith("f") else str(int(value))
+            if type_.startswith("f") and "e" in lit and "." not in lit.split("e")[0]:
+                lit = lit.replace("e", ".0e")
+            self.consts[key] = name
+            self.const_lines.append(f"  {name} = arith.constant {lit} : {type_}")
+        return self.consts[key]
+
+
+@dataclass
+class _Arg:
+    """The memref arguments of one tensor."""
+
+    name: str
+    type: TensorType
+    encoding: EncodingAttr | None
+    pos: dict[int, str] = field(default_factory=dict)
+    crd: dict[int, str] = field(default_factory=dict)
+    vals: str = ""
+    pos_type: str = "i64"
+    crd_type: str = "i64"
+
+
+def _int_type(width: int) -> str:
+    return f"i{width or 64}"
+
+
+def _elem(t: TensorType) -> str:
+    e = t.get_element_type()
+    if isinstance(e, Float64Type):
+        return "f64"
+    if isinstance(e, Float32Type):
+        return "f32"
+    raise NotSupportedError(f"element type {e} (only f32/f64 are compiled)")
+
+
+def _dense_memref(shape: tuple[int, ...], et: str) -> str:
+    dims = "x".join(str(s) for s in shape) if shape else "1"
+    return f"memref<{dims}x{et}>"
+
+
+def memref_signature(op: AssignOp) -> list[tuple[str, str, str]]:
+    """(tensor, role, memref type) for each argument of the lowered function, in order."""
+    sig: list[tuple[str, str, str]] = []
+    for name, value in zip(op.names, op.inputs):
+        t = value.type
+        assert isinstance(t, TensorType)
+        et = _elem(t)
+        enc = encoding_of(t)
+        if enc is None:
+            sig.append((name, "vals", _dense_memref(tuple(t.get_shape()), et)))
+            continue
+        for k, level in enumerate(enc.levels):
+            if level.kind.data == "compressed":
+                sig.append((name, f"pos{k}", f"memref<?x{_int_type(enc.pos_width.data)}>"))
+            if level.kind.data in ("compressed", "singleton"):
+                sig.append((name, f"crd{k}", f"memref<?x{_int_type(enc.crd_width.data)}>"))
+        sig.append((name, "vals", f"memref<?x{et}>"))
+    rt = op.result.type
+    assert isinstance(rt, TensorType)
+    if encoding_of(rt) is None:
+        sig.append((op.output_name.data, "out", _dense_memref(tuple(rt.get_shape()), _elem(rt))))
+    return sig
+
+
+# ---------------------------------------------------------------------------------------------
+# Loop variables
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Var:
+    name: str  # "i", "i.b", "i.i", "k.t"
+    index: str
+    extent: int
+    kind: str = "plain"  # plain | block | inner | tile | tiled
+    block: int = 1
+
+
+@dataclass
+class _Cursor:
+    """Where one access stands: its next level and the position in the level before it."""
+
+    access: AccessAttr
+    arg: _Arg
+    level: int = 0
+    pos: str = ""
+
+
+class StatementLowering:
+    """Generates the text of one `func.func` of loops for one statement."""
+
+    def __init__(self, op: AssignOp, func_name: str, order: tuple[str, ...] | None = None):
+        self.op = op
+        self.func_name = func_name
+        rt = op.result.type
+        assert isinstance(rt, TensorType)
+        self.et = _elem(rt)
+        self.out_enc = encoding_of(rt)
+        self.out_shape = tuple(rt.get_shape())
+        for v in op.inputs:
+            if any(s < 0 for s in v.type.get_shape()):
+                raise NotSupportedError("dynamic shapes (the runtime specializes per shape)")
+        self.ranges = op.index_ranges()
+        self.schedule = op.schedule
+        self.b = _Builder()
+        self.args: dict[str, _Arg] = {}
+        self.sparse_names = {n for n, v in zip(op.names, op.inputs) if encoding_of(v.type)}
+        sched_order = self.schedule.loop_order if self.schedule is not None else ()
+        self.order = tuple(order or sched_order or default_order(op))
+        self.tiles = self.schedule.tile_sizes if self.schedule is not None else {}
+        self.parallel = self.schedule.parallel.data if self.schedule is not None else ""
+        self.omp = self.schedule.omp.data if self.schedule is not None else "static"
+        self.chunk = self.schedule.chunk.data if self.schedule is not None else 0
+        if self.out_enc is not None:
+            levels = [(lv.dim.data, lv.kind.data, lv.block_op.data) for lv in self.out_enc.levels]
+            if levels != [(0, "dense", ""), (1, "compressed", "")]:
+                raise NotSupportedError(
+                    "sparse outputs are assembled as CSR; convert other output formats afterwards"
+                )
+
+    # -- arguments -----------------------------------------------------------------------
+
+    def signature(self) -> list[str]:
+        params = []
+        for tensor, role, mtype in memref_signature(self.op):
+            ssa = f"%{tensor}_{role}"
+            params.append(f"{ssa}: {mtype}")
+            if role == "out":
+                self.out = ssa
+                self.out_type = mtype
+                continue
+            arg = self.args.setdefault(
+                tensor,
+                _Arg(tensor, self.op.operand_named(tensor).type, encoding_of(self.op.operand_named(tensor).type)),
+            )
+            if arg.encoding is not None:
+                arg.pos_type = _int_type(arg.encoding.pos_width.data)
+                arg.crd_type = _int_type(arg.encoding.crd_width.data)
+            if role.startswith("pos"):
+                arg.pos[int(role[3:])] = ssa
+            elif role.startswith("crd"):
+                arg.crd[int(role[3:])] = ssa
+            else:
+                arg.vals = ssa
+                arg.vals_type = mtype  # type: ignore[attr-defined]
+        return params
+
+    # -- entry ---------------------------------------------------------------------------
+
+    def generate(self) -> str:
+        params = self.signature()
+        terms = expand_terms(self.op.expr, self.sparse_names)
+        if self.out_enc is None:
+            self._fill_zero()
+            for term in terms:
+                self._term_nest(term, self._accumulate_dense, bound={})
+            ret_types = ""
+            self.b.line("func.return")
+        else:
+            ret_types = self._sparse_output(terms)
+        body = "\n".join(self.b.const_lines + self.b.lines)
+        return (
+            f"func.func @{self.func_name}({', '.join(params)}){ret_types} {{\n{body}\n}}\n"
+        )
+
+    # -- dense output --------------------------------------------------------------------
+
+    def _fill_zero(self) -> None:
+        b = self.b
+        shape = self.out_shape or (1,)
+        zero = b.const(0.0, self.et)
+        ivs = []
+        for extent in shape:
+            iv = b.fresh("z")
+            b.line(f"scf.for {iv} = {b.const(0)} to {b.const(extent)} step {b.const(1)} {{")
+            b.depth += 1
+            ivs.append(iv)
+        b.line(f"memref.store {zero}, {self.out}[{', '.join(ivs)}] : {self.out_type}")
+        for _ in shape:
+            b.depth -= 1
+            b.line("}")
+
+    def _accumulate_dense(self, value: str, index_values: dict[str, str]) -> None:
+        b = self.b
+        idx = [index_values[i] for i in self.op.lhs_indices] or [b.const(0)]
+        ref = f"{self.out}[{', '.join(idx)}] : {self.out_type}"
+        old = b.op(f"memref.load {ref}", "o")
+        new = b.op(f"arith.addf {old}, {value} : {self.et}", "o")
+        b.line(f"memref.store {new}, {ref}")
+
+    # -- sparse output (CSR, two phases through a dense workspace row) ------------------
+
+    def _sparse_output(self, terms: list[ExprAttr]) -> str:
+        b = self.b
+        rows, cols = self.out_shape
+        row_index, col_index = self.op.lhs_indices
+        idx = "index"
+        c0, c1 = b.const(0), b.const(1)
+        mark = b.op(f"memref.alloc({b.const(cols)}) : memref<?xindex>", "mark")
+        w = b.op(f"memref.alloc({b.const(cols)}) : memref<?x{self.et}>", "w")
+        lst = b.op(f"memref.alloc({b.const(cols)}) : memref<?xindex>", "list")
+        cnt = b.op(f"memref.alloc({c1}) : memref<?xindex>", "cnt")
+        pos = b.op(f"memref.alloc({b.const(rows + 1)}) : memref<?xi64>", "opos")
+        b.line(f"scf.for %zi = {c0} to {b.const(cols)} step {c1} {{")
+        b.line(f"  memref.store {c0}, {mark}[%zi] : memref<?xindex>")
+        b.line(f"  memref.store {b.const(0.0, self.et)}, {w}[%zi] : memref<?x{self.et}>")
+        b.line("}")
+        b.line(f"memref.store {b.const(0, 'i64')}, {pos}[{c0}] : memref<?xi64>")
+
+        def row_loop(phase: int, body_end) -> None:
+            iv = b.fresh(row_index)
+            b.line(f"scf.for {iv} = {c0} to {b.const(rows)} step {c1} {{")
+            b.depth += 1
+            tag = b.op(f"arith.addi {iv}, {b.const(1 + phase * rows)} : {idx}", "tag")
+            b.line(f"memref.store {c0}, {cnt}[{c0}] : memref<?xindex>")
+
+            def visit(value: str, index_values: dict[str, str]) -> None:
+                j = index_values[col_index]
+                seen = b.op(f"memref.load {mark}[{j}] : memref<?xindex>", "m")
+                new = b.op(f"arith.cmpi ne, {seen}, {tag} : {idx}", "new")
+                b.line(f"scf.if {new} {{")
+                b.depth += 1
+                b.line(f"memref.store {tag}, {mark}[{j}] : memref<?xindex>")
+                n = b.op(f"memref.load {cnt}[{c0}] : memref<?xindex>", "n")
+                if phase == 1:
+                    b.line(f"memref.store {j}, {lst}[{n}] : memref<?xindex>")
+                n1 = b.op(f"arith.addi {n}, {c1} : {idx}", "n")
+                b.line(f"memref.store {n1}, {cnt}[{c0}] : memref<?xindex>")
+                b.depth -= 1
+                b.line("}")
+                if phase == 1:
+                    old = b.op(f"memref.load {w}[{j}] : memref<?x{self.et}>", "o")
+                    acc = b.op(f"arith.addf {old}, {value} : {self.et}", "o")
+                    b.line(f"memref.store {acc}, {w}[{j}] : memref<?x{self.et}>")
+
+            for term in terms:
+                self._term_nest(term, visit, bound={row_index: iv}, symbolic=phase == 0)
+            n = b.op(f"memref.load {cnt}[{c0}] : memref<?xindex>", "n")
+            body_end(iv, n)
+            b.depth -= 1
+            b.line("}")
+
+        def count_end(iv: str, n: str) -> None:
+            p = b.op(f"memref.load {pos}[{iv}] : memref<?xi64>", "p")
+            n64 = b.op(f"arith.index_cast {n} : index to i64", "p")
+            q = b.op(f"arith.addi {p}, {n64} : i64", "p")
+            nxt = b.op(f"arith.addi {iv}, {c1} : index", "p")
+            b.line(f"memref.store {q}, {pos}[{nxt}] : memref<?xi64>")
+
+        row_loop(0, count_end)
+        total64 = b.op(f"memref.load {pos}[{b.const(rows)}] : memref<?xi64>", "nnz")
+        total = b.op(f"arith.index_cast {total64} : i64 to index", "nnz")
+        crd = b.op(f"memref.alloc({total}) : memref<?xi64>", "ocrd")
+        vals = b.op(f"memref.alloc({total}) : memref<?x{self.et}>", "ovals")
+
+        def gather_end(iv: str, n: str) -> None:
+            self._insertion_sort(lst, n)
+            base64 = b.op(f"memref.load {pos}[{iv}] : memref<?xi64>", "base")
+            base = b.op(f"arith.index_cast {base64} : i64 to index", "base")
+            q = b.fresh("q")
+            b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
+            b.depth += 1
+            j = b.op(f"memref.load {lst}[{q}] : memref<?xindex>", "j")
+            at = b.op(f"arith.addi {base}, {q} : index", "at")
+            j64 = b.op(f"arith.index_cast {j} : index to i64", "j")
+            b.line(f"memref.store {j64}, {crd}[{at}] : memref<?xi64>")
+            v = b.op(f"memref.load {w}[{j}] : memref<?x{self.et}>", "wv")
+            b.line(f"memref.store {v}, {vals}[{at}] : memref<?x{self.et}>")
+            b.line(f"memref.store {b.const(0.0, self.et)}, {w}[{j}] : memref<?x{self.et}>")
+            b.depth -= 1
+            b.line("}")
+
+        row_loop(1, gather_end)
+        for buf, t in ((mark, "index"), (w, self.et), (lst, "index"), (cnt, "index")):
+            b.line(f"memref.dealloc {buf} : memref<?x{t}>")
+        b.line(
+            f"func.return {pos}, {crd}, {vals} : memref<?xi64>, memref<?xi64>, memref<?x{self.et}>"
+        )
+        return f" -> (memref<?xi64>, memref<?xi64>, memref<?x{self.et}>)"
+
+    def _insertion_sort(self, lst: str, n: str) -> None:
+        """Sort list[0..n) ascending: rows of a workspace are short, so insertion sort."""
+        b = self.b
+        c0, c1 = b.const(0), b.const(1)
+        t = "memref<?xindex>"
+        s = b.fresh("s")
+        b.line(f"scf.for {s} = {c1} to {n} step {c1} {{")
+        b.depth += 1
+        key = b.op(f"memref.load {lst}[{s}] : {t}", "key")
+        h = b.fresh("h")
+        res = b.fresh("hole")
+        b.line(f"{res} = scf.while ({h} = {s}) : (index) -> index {{")
+        b.depth += 1
+        pos_ok = b.op(f"arith.cmpi ugt, {h}, {c0} : index", "c")
+        prev_i = b.op(f"arith.select {pos_ok}, {h}, {c1} : index", "c")
+        prev_at = b.op(f"arith.subi {prev_i}, {c1} : index", "c")
+        prev = b.op(f"memref.load {lst}[{prev_at}] : {t}", "c")
+        bigger = b.op(f"arith.cmpi ugt, {prev}, {key} : index", "c")
+        go = b.op(f"arith.andi {pos_ok}, {bigger} : i1", "c")
+        b.line(f"scf.condition({go}) {h} : index")
+        b.depth -= 1
+        h2 = b.fresh("h")
+        b.line(f"}} do {{")
+        b.line(f"^bb0({h2}: index):")
+        b.depth += 1
+        pm = b.op(f"arith.subi {h2}, {c1} : index", "c")
+        pv = b.op(f"memref.load {lst}[{pm}] : {t}", "c")
+        b.line(f"memref.store {pv}, {lst}[{h2}] : {t}")
+        b.line(f"scf.yield {pm} : index")
+        b.depth -= 1
+        b.line("}")
+        b.line(f"memref.store {key}, {lst}[{res}] : {t}")
+        b.depth -= 1
+        b.line("}")
+
+    # -- one term ------------------------------------------------------------------------
+
+    def _term_nest(self, term: ExprAttr, sink, bound: dict[str, str], symbolic: bool = False) -> None:
+        accesses = list(term.accesses())
+        indices = list(dict.fromkeys([*self.op.lhs_indices, *(i for a in accesses for i in a.index_names)]))
+        blocks: dict[str, int] = {}
+        for a in accesses:
+            arg = self.args[a.tensor.data]
+            if arg.encoding is None:
+                continue
+            for lv in arg.encoding.levels:
+                if lv.block_op.data:
+                    index = a.index_names[lv.dim.data]
+                    if blocks.setdefault(index, lv.block.data) != lv.block.data:
+                        raise NotSupportedError(f"index '{index}' blocked by two block sizes")
+        variables = self._variables(indices, blocks, bound)
+        cursors = []
+        for a in accesses:
+            arg = self.args[a.tensor.data]
+            if arg.encoding is not None:
+                for lv in arg.encoding.levels:
+                    index = a.index_names[lv.dim.data]
+                    if not lv.block_op.data and index in blocks:
+                        raise NotSupportedError(
+                            f"{a.notation()} stores '{index}' unblocked while another operand blocks it"
+                        )
+                    if index in bound and lv.kind.data != "dense":
+                        raise NotSupportedError(
+                            f"{a.notation()}: compressed level on the output's row index '{index}' "
+                            "(convert to CSR first)"
+                        )
+            cursors.append(_Cursor(a, arg, 0, self.b.const(0)))
+        values = dict(bound)
+        # Dense levels of sparse operands on already bound indices are located first.
+        for c in cursors:
+            self._locate_bound(c, values)
+        self._nest(term, variables, 0, cursors, values, sink, symbolic, outer=True)
+
+    def _variables(self, indices: list[str], blocks: dict[str, int], bound: dict[str, str]) -> list[_Var]:
+        order = [i for i in self.order if i in indices and i not in bound]
+        order += [i for i in indices if i not in order and i not in bound]
+        head: list[_Var] = []
+        inner: list[_Var] = []
+        tail: list[_Var] = []
+        last_split = max((k for k, i in enumerate(order) if i in blocks), default=-1)
+        for k, i in enumerate(order):
+            extent = self.ranges[i]
+            if i in blocks:
+                b = blocks[i]
+                head.append(_Var(f"{i}.b", i, extent // b, "block", b))
+                inner.append(_Var(f"{i}.i", i, b, "inner", b))
+            elif k > last_split and last_split >= 0:
+                tail.append(_Var(i, i, extent))
+            else:
+                head.append(_Var(i, i, extent))
+        variables = head + inner + tail
+        out: list[_Var] = []
+        deferred: list[_Var] = []
+        for v in variables:
+            size = self.tiles.get(v.index, 0)
+            if v.kind == "plain" and size and size < v.extent:
+                out.append(_Var(f"{v.index}.t", v.index, v.extent, "tile", size))
+                deferred.append(_Var(v.index, v.index, v.extent, "tiled", size))
+            else:
+                out.append(v)
+        return out + deferred
+
+    def _level_var(self, c: _Cursor) -> str | None:
+        enc = c.arg.encoding
+        if enc is None or c.level >= len(enc.levels):
+            return None
+        lv = enc.levels.data[c.level]
+        index = c.access.index_names[lv.dim.data]
+        return {"floordiv": f"{index}.b", "mod": f"{index}.i"}.get(lv.block_op.data, index)
+
+    def _locate_bound(self, c: _Cursor, values: dict[str, str]) -> None:
+        enc = c.arg.encoding
+        while enc is not None and c.level < len(enc.levels):
+            lv = enc.levels.data[c.level]
+            name = self._level_var(c)
+            if lv.kind.data != "dense" or name not in values:
+                return
+            size = lv.level_size(c.arg.type.get_shape()[lv.dim.data])
+            b = self.b
+            scaled = b.op(f"arith.muli {c.pos}, {b.const(size)} : index", "l")
+            c.pos = b.op(f"arith.addi {scaled}, {values[name]} : index", "l")
+            c.level += 1
+
+    def _load_crd(self, c: _Cursor, p: str) -> str:
+        raw = self.b.op(f"memref.load {c.arg.crd[c.level]}[{p}] : memref<?x{c.arg.crd_type}>", "cr")
+        if c.arg.crd_type == "index":
+            return raw
+        return self.b.op(f"arith.index_cast {raw} : {c.arg.crd_type} to index", "c")
+
+    def _load_pos(self, c: _Cursor, p: str) -> str:
+        raw = self.b.op(f"memref.load {c.arg.pos[c.level]}[{p}] : memref<?x{c.arg.pos_type}>", "pr")
+        return self.b.op(f"arith.index_cast {raw} : {c.arg.pos_type} to index", "p")
+
+    def _omp(self, var: _Var, outer: bool, iterators: list[_Cursor]) -> str:
+        if not (outer and self.parallel and var.index == self.parallel and self.out_enc is None):
+            return ""
+        if var.index not in self.op.lhs_indices or var.kind in ("inner", "tiled"):
+            return ""
+        if any(not c.arg.encoding.levels.data[c.level].unique for c in iterators):  # type: ignore[union-attr]
+            return ""
+        fields = [f'schedule = "{self.omp}"']
+        if self.chunk:
+            fields.append(f"chunk = {self.chunk}")
+        return f" {{treadle.omp = {{{', '.join(fields)}}}}}"
+
+    def _nest(self, term, variables, k, cursors, values, sink, symbolic, outer=False) -> None:
+        b = self.b
+        if k == len(variables):
+            self._innermost(term, cursors, values, sink, symbolic)
+            return
+        var = variables[k]
+        if var.kind == "tile":
+            iv = b.fresh(var.index + "t")
+            b.line(f"scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(var.block)} {{")
+            b.depth += 1
+            self._nest(term, variables, k + 1, cursors, {**values, var.name: iv}, sink, symbolic)
+            b.depth -= 1
+            b.line("}" + self._omp(var, outer, []))
+            return
+        here = [c for c in cursors if self._level_var(c) == var.name]
+        iterators = [c for c in here if c.arg.encoding.levels.data[c.level].kind.data != "dense"]  # type: ignore[union-attr]
+        for c in cursors:
+            enc = c.arg.encoding
+            if enc is None:
+                continue
+            later = [self._level_var(_Cursor(c.access, c.arg, lvl)) for lvl in range(c.level + 1, len(enc.levels))]
+            if var.name in later:
+                raise NotSupportedError(
+                    f"loop order visits '{var.name}' before earlier levels of {c.access.notation()} "
+                    "(discordant; run sparse-order-loops to insert a conversion)"
+                )
+        saved = [(c.level, c.pos) for c in cursors]
+        suffix = ""
+        if not iterators:
+            iv = b.fresh(var.index)
+            if var.kind == "tiled":
+                start = values[f"{var.index}.t"]
+                end = b.op(f"arith.addi {start}, {b.const(var.block)} : index", "e")
+                stop = b.op(f"arith.minui {end}, {b.const(var.extent)} : index", "e")
+                b.line(f"scf.for {iv} = {start} to {stop} step {b.const(1)} {{")
+            else:
+                b.line(f"scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(1)} {{")
+            suffix = self._omp(var, outer, [])
+            closers = 1
+            b.depth += 1
+            values = {**values, var.name: iv}
+        elif len(iterators) == 1 and iterators[0].arg.encoding.levels.data[iterators[0].level].kind.data == "singleton":  # type: ignore[union-attr]
+            c = iterators[0]
+            values = {**values, var.name: self._load_crd(c, c.pos)}
+            c.level += 1
+            closers = 0
+        elif len(iterators) == 1:
+            c = iterators[0]
+            lo = self._load_pos(c, c.pos)
+            nxt = b.op(f"arith.addi {c.pos}, {b.const(1)} : index", "p")
+            hi = self._load_pos(c, nxt)
+            q = b.fresh("q")
+            b.line(f"scf.for {q} = {lo} to {hi} step {b.const(1)} {{")
+            suffix = self._omp(var, outer, iterators)
+            closers = 1
+            b.depth += 1
+            values = {**values, var.name: self._load_crd(c, q)}
+            c.pos = q
+            c.level += 1
+        else:
+            for c in iterators:
+                lv = c.arg.encoding.levels.data[c.level]  # type: ignore[union-attr]
+                if lv.kind.data != "compressed" or not lv.unique or not lv.ordered:
+                    raise NotSupportedError(
+                        f"intersecting {c.access.notation()} at '{var.name}' needs unique ordered "
+                        "compressed levels"
+                    )
+            los, his = [], []
+            for c in iterators:
+                los.append(self._load_pos(c, c.pos))
+                nxt = b.op(f"arith.addi {c.pos}, {b.const(1)} : index", "p")
+                his.append(self._load_pos(c, nxt))
+            ps = [b.fresh("p") for _ in iterators]
+            ts = ", ".join(["index"] * len(ps))
+            res = b.fresh("w")
+            inits = ", ".join(f"{p} = {lo}" for p, lo in zip(ps, los))
+            b.line(f"{res}:{len(ps)} = scf.while ({inits}) : ({ts}) -> ({ts}) {{")
+            b.depth += 1
+            conds = [b.op(f"arith.cmpi ult, {p}, {hi} : index", "c") for p, hi in zip(ps, his)]
+            cond = conds[0]
+            for other in conds[1:]:
+                cond = b.op(f"arith.andi {cond}, {other} : i1", "c")
+            b.line(f"scf.condition({cond}) {', '.join(ps)} : {ts}")
+            b.depth -= 1
+            qs = [b.fresh("q") for _ in iterators]
+            b.line("} do {")
+            b.line(f"^bb0({', '.join(f'{q}: index' for q in qs)}):")
+            b.depth += 1
+            crds = []
+            for c, q in zip(iterators, qs):
+                crds.append(self._load_crd(c, q))
+            u = crds[0]
+            for other in crds[1:]:
+                u = b.op(f"arith.minui {u}, {other} : index", "u")
+            eqs = [b.op(f"arith.cmpi eq, {x}, {u} : index", "e") for x in crds]
+            both = eqs[0]
+            for other in eqs[1:]:
+                both = b.op(f"arith.andi {both}, {other} : i1", "e")
+            b.line(f"scf.if {both} {{")
+            b.depth += 1
+            for c, q in zip(iterators, qs):
+                c.pos = q
+                c.level += 1
+            values = {**values, var.name: u}
+            self._after_bind(term, variables, k, cursors, values, sink, symbolic)
+            for c, (lvl, pos) in zip(cursors, saved):
+                c.level, c.pos = lvl, pos
+            b.depth -= 1
+            b.line("}")
+            nexts = []
+            for q, e in zip(qs, eqs):
+                inc = b.op(f"arith.addi {q}, {b.const(1)} : index", "n")
+                nexts.append(b.op(f"arith.select {e}, {inc}, {q} : index", "n"))
+            b.line(f"scf.yield {', '.join(nexts)} : {ts}")
+            b.depth -= 1
+            b.line("}")
+            return
+        self._after_bind(term, variables, k, cursors, values, sink, symbolic)
+        for c, (lvl, pos) in zip(cursors, saved):
+            c.level, c.pos = lvl, pos
+        for _ in range(closers):
+            b.depth -= 1
+            b.line("}" + suffix)
+
+    def _after_bind(self, term, variables, k, cursors, values, sink, symbolic) -> None:
+        for c in cursors:
+            self._locate_bound(c, values)
+        self._nest(term, variables, k + 1, cursors, values, sink, symbolic)
+
+    def _index_value(self, index: str, values: dict[str, str]) -> str:
+        if index in values:
+            return values[index]
+        blk, inner = values[f"{index}.b"], values[f"{index}.i"]
+        # block size from any variable of this index
+        size = self._block_of[index]
+        scaled = self.b.op(f"arith.muli {blk}, {self.b.const(size)} : index", "x")
+        values[index] = self.b.op(f"arith.addi {scaled}, {inner} : index", "x")
+        return values[index]
+
+    @property
+    def _block_of(self) -> dict[str, int]:
+        sizes: dict[str, int] = {}
+        for a in self.op.expr.accesses():
+            enc = self.args[a.tensor.data].encoding
+            if enc is not None:
+                for lv in enc.levels:
+                    if lv.block_op.data:
+                        sizes[a.index_names[lv.dim.data]] = lv.block.data
+        return sizes
+
+    def _innermost(self, term, cursors, values, sink, symbolic) -> None:
+        values = dict(values)
+        needed = set(self.op.lhs_indices) | {i for a in term.accesses() for i in a.index_names}
+        for index in needed:
+            self._index_value(index, values)
+        if symbolic:
+            sink("", values)
+            return
+        loaded = {}
+        for c in cursors:
+            if c.arg.encoding is None:
+                idx = [values[i] for i in c.access.index_names] or [self.b.const(0)]
+                loaded[id(c.access)] = self.b.op(
+                    f"memref.load {c.arg.vals}[{', '.join(idx)}] : {c.arg.vals_type}", "a"  # type: ignore[attr-defined]
+                )
+            else:
+                loaded[id(c.access)] = self.b.op(
+                    f"memref.load {c.arg.vals}[{c.pos}] : memref<?x{self.et}>", "a"
+                )
+        value = self._value(term, cursors, loaded, values)
+        sink(value, values)
+
+    def _value(self, expr: ExprAttr, cursors, loaded, values) -> str:
+        b, et = self.b, self.et
+        match expr:
+            case AccessAttr():
+                for c in cursors:
+                    if c.access is expr:
+                        return loaded[id(c.access)]
+                raise AssertionError("access without a cursor")
+            case ConstantAttr():
+                return b.const(expr.number, et)
+            case BinaryAttr():
+                lhs = self._value(expr.lhs, cursors, loaded, values)
+                rhs = self._value(expr.rhs, cursors, loaded, values)
+                return b.op(f"arith.{expr.operator.data}f {lhs}, {rhs} : {et}", "f")
+            case UnaryAttr():
+                x = self._value(expr.operand, cursors, loaded, values)
+                fn = expr.function.data
+                if fn == "neg":
+                    return b.op(f"arith.negf {x} : {et}", "f")
+                if fn == "relu":
+                    return b.op(f"arith.maxnumf {x}, {b.const(0.0, et)} : {et}", "f")
+                if fn == "abs":
+                    return b.op(f"math.absf {x} : {et}", "f")
+                return b.op(f"math.{fn} {x} : {et}", "f")
+        raise NotSupportedError(f"expression {expr.notation()}")
+
+
+def default_order(op: AssignOp) -> tuple[str, ...]:
+    """A concordant loop order (see `order.py`), falling back to first appearance."""
+    from treadle.passes.sparse.order import choose_order
+
+    return choose_order(op).order
+
+
+def lower_statement(op: AssignOp, func_name: str) -> str:
+    """The text of a `func.func` of loops computing `op` (see the module docstring)."""
+    return StatementLowering(op, func_name).generate()

@@ -1,0 +1,37 @@
+"""The benchmark's known optima must be right, or its ratios mean nothing."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.tuning_tasks import catbench, synthetic
+from treadle.tuning import INFEASIBLE, ConstrainedSampler
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "catbench"
+
+
+def test_synthetic_optima_are_feasible_and_minimal():
+    tasks = {t.name: t for t in synthetic.load()}
+    loop = tasks["synthetic-loopnest"]
+    assert synthetic.exhaustive_minimum_loop_nest() == loop.optimum
+    for task in tasks.values():
+        best = synthetic.optimum_config(task.name)
+        assert task.space.is_feasible(best) and task.objective(best) == task.optimum
+        rng = np.random.default_rng(0)
+        values = [task.objective(c) for c in ConstrainedSampler(task.space).sample_distinct(2000, rng)]
+        feasible = [v for v in values if v is not INFEASIBLE]
+        assert min(feasible) >= task.optimum and len(feasible) < len(values)  # hidden failures exist
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="CATBench data not present")
+def test_catbench_replay_returns_table_times():
+    task = next(t for t in catbench.load(DATA) if t.name == "catbench-spmm_2630")
+    replay = task.objective
+    key, time = next(iter(replay.table.items()))
+    config = dict(zip(task.space.names, key))
+    assert replay(config) == time
+    assert task.optimum == pytest.approx(32.1892935)  # the best row satisfying CATBench's constraints
+    rng = np.random.default_rng(0)
+    for c in ConstrainedSampler(task.space).sample_distinct(20, rng):
+        assert replay(c) in set(replay.table.values())
