@@ -34,6 +34,15 @@ def _sparse_explicit_reductions():
     return SparseExplicitReductionsPass
 
 
+def _sparse_pass(module: str, cls: str):
+    def factory():
+        import importlib
+
+        return getattr(importlib.import_module(f"treadle.passes.sparse.{module}"), cls)
+
+    return factory
+
+
 def _twill_schedule():
     from treadle.passes.twill.schedule_pass import TwillSchedulePass
 
@@ -49,6 +58,11 @@ def _twill_materialize_roles():
 # name -> () -> ModulePass subclass
 PASSES: dict[str, Callable[[], Any]] = {
     "sparse-explicit-reductions": _sparse_explicit_reductions,
+    "sparse-infer-formats": _sparse_pass("infer_formats", "SparseInferFormatsPass"),
+    "sparse-order-loops": _sparse_pass("order_loops", "SparseOrderLoopsPass"),
+    "sparse-tile": _sparse_pass("tile", "SparseTilePass"),
+    "sparse-parallelize": _sparse_pass("parallelize", "SparseParallelizePass"),
+    "sparse-to-loops": _sparse_pass("to_loops", "SparseToLoopsPass"),
     "twill-schedule": _twill_schedule,
     "twill-materialize-roles": _twill_materialize_roles,
 }

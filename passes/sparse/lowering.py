@@ -116,7 +116,7 @@ class _Builder:
 
     def fresh(self, hint: str = "v") -> str:
         self.n += 1
-        return f"%{hint}{self.n}"
+        return f"%{hint}_{self.n}"
 
     def line(self, text: str) -> None:
         self.lines.append("  " * self.depth + text)
@@ -129,7 +129,7 @@ class _Builder:
     def const(self, value: int | float, type_: str = "index") -> str:
         key = (repr(value), type_)
         if key not in self.consts:
-            name = f"%k{len(self.consts)}"
+            name = f"%c{len(self.consts)}"
             lit = repr(float(value)) if type_.startswith("f") else str(int(value))
             if type_.startswith("f") and "e" in lit and "." not in lit.split("e")[0]:
                 lit = lit.replace("e", ".0e")

@@ -1,0 +1,1 @@
+"""Twill: optimal software pipelining + warp specialization of `warp` loops with Z3."""

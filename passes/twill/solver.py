@@ -324,9 +324,11 @@ def solve(p: Problem, time_limit: float = 60.0, minimize_cross: bool = True,
     )
 
 
-def feasible_at(p: Problem, ii: int, timeout: float = 60.0, resolution: int = 100) -> str:
+def feasible_at(p: Problem, ii: int, timeout: float = 60.0, resolution: int = 100,
+                constrain=None) -> str:
     """'sat' if some schedule with this II exists (any L of the search window), 'unsat' if Z3
-    proves none does, 'unknown' on time out. Used by the ablation studies."""
+    proves none does, 'unknown' on time out. Used by the ablation studies; `constrain(joint)` may
+    add constraints over `joint.t` / `joint.w` (e.g. to force a hand-written role structure)."""
     deadline = time.monotonic() + timeout
     if not p.norm:
         normalize(p, resolution)
@@ -339,6 +341,8 @@ def feasible_at(p: Problem, ii: int, timeout: float = 60.0, resolution: int = 10
         if left <= 0:
             return "unknown"
         joint = _Joint(p, ii, length, min(len(p.nodes), p.max_warps))
+        if constrain is not None:
+            constrain(joint)
         joint.s.set("timeout", left)
         res = joint.s.check()
         if res == z3.sat:

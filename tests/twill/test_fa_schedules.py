@@ -2,6 +2,8 @@
 
 import math
 
+import z3
+
 import pytest
 
 from treadle.machines.loader import load_machine
@@ -204,3 +206,21 @@ def test_h100_backward_is_register_bound_without_cross_iteration_overlap():
     assert [r.regs.data for r in loop.schedule.roles.data] == [24, 216, 216]
     assert role_names(p, sched) == ["producer", "consumer0", "consumer1"]
     assert check(p, sched.ii, sched.length, sched.start, sched.role) == []
+
+
+def test_b200_fa4_mma_warp_costs_two_ii_steps_in_this_model(b200):
+    """FA4 issues all MMAs from one dedicated warp. Forcing that structure here: each S_s now
+    crosses two roles on its single-buffered TMEM path (MMA warp -> softmax -> MMA warp), two
+    mbarrier hops (92 cycles each) that push its lifetime past II = 34, so the best such schedule
+    needs II = 36. This is why the solver's optimum keeps the MMAs on the softmax groups."""
+    _, _, p, sched = b200
+    mma = [p.index(n) for n in ("qk0", "qk1", "pv0", "pv1")]
+
+    def fa4(joint):
+        for k in range(len(p.nodes)):
+            same = joint.w[k] == joint.w[mma[0]]
+            joint.s.add(same if k in mma else z3.Not(same))
+
+    assert feasible_at(p, sched.ii, constrain=fa4) == "unsat"
+    assert feasible_at(p, sched.ii + 1, constrain=fa4) == "unsat"
+    assert feasible_at(p, sched.ii + 2, constrain=fa4) == "sat"

@@ -1,0 +1,155 @@
+"""
+Drop-in replacements for the torch ops Treadle compiles, each correct for *any* inputs.
+
+Why wrappers instead of static rewriting: layouts, dtypes and densities are only known at call
+time. Each wrapper checks its arguments; when they are a case Treadle compiles (a CSR/COO/BSR
+operand, f32/f64, 2-D, inference) it runs the compiled kernel, otherwise it calls the original
+torch op — so an unsupported case costs a check, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+
+from treadle.dialects.sparse import named_encoding
+from treadle.tensors import LevelStorage, Tensor
+
+_SPARSE = (torch.sparse_csr, torch.sparse_coo, torch.sparse_bsr, torch.sparse_csc)
+_FLOATS = (torch.float32, torch.float64)
+STATS = {"compiled": 0, "fallback": 0, "dense": 0}
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().numpy()
+
+
+def to_treadle(t: torch.Tensor) -> Tensor | None:
+    """A zero-copy treadle view of a torch sparse matrix (CSR/BSR as is; COO/CSC via CSR)."""
+    if t.layout == torch.sparse_coo:
+        t = t.coalesce().to_sparse_csr()
+    elif t.layout == torch.sparse_csc:
+        t = t.to_sparse_csr()
+    if t.layout == torch.sparse_csr:
+        pos, crd = t.crow_indices(), t.col_indices()
+        enc = named_encoding("csr", 2)
+        return Tensor(tuple(t.shape), enc, [LevelStorage(None, None), LevelStorage(_np(pos.long()), _np(crd.long()))], _np(t.values()))
+    if t.layout == torch.sparse_bsr:
+        r, c = t.values().shape[1:]
+        enc = named_encoding(f"bsr:{r}x{c}", 2)
+        pos, crd = _np(t.crow_indices().long()), _np(t.col_indices().long())
+        none = LevelStorage(None, None)
+        return Tensor(tuple(t.shape), enc, [none, LevelStorage(pos, crd), none, none], _np(t.values()).reshape(-1))
+    return None
+
+
+_CACHE: dict[int, tuple[Any, Tensor]] = {}
+
+
+def _cached(t: torch.Tensor) -> Tensor | None:
+    """Treadle views of parameters/buffers are kept (keyed by identity and version)."""
+    key = id(t)
+    hit = _CACHE.get(key)
+    version = getattr(t, "_version", 0)
+    if hit is not None and hit[0] == (t, version):
+        return hit[1]
+    view = to_treadle(t)
+    if view is not None:
+        _CACHE[key] = ((t, version), view)
+    return view
+
+
+def _compilable(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return (
+        a.layout in _SPARSE and b.layout == torch.strided and a.dim() == 2 and b.dim() == 2
+        and a.dtype in _FLOATS and b.dtype == a.dtype and not (torch.is_grad_enabled() and (a.requires_grad or b.requires_grad))
+        and a.shape[1] == b.shape[0]
+    )
+
+
+def sparse_mm(a: Any, b: Any, original=None) -> Any:
+    """`a @ b` with `a` sparse and `b` dense: compiled SpMM (or dense BLAS when the dispatcher says so)."""
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and _compilable(a, b):
+        from treadle.runtime.dispatch import choose_spmm
+
+        view = _cached(a)
+        if view is not None:
+            if choose_spmm(view, b.shape[1]).use_dense:
+                STATS["dense"] += 1
+                return a.to_dense() @ b
+            from treadle.runtime.kernels import spmm
+
+            STATS["compiled"] += 1
+            return torch.from_numpy(spmm(view, _np(b.contiguous())))
+    STATS["fallback"] += 1
+    return (original or torch.mm)(a, b)
+
+
+def matmul(a: Any, b: Any) -> Any:
+    return sparse_mm(a, b, operator.matmul)
+
+
+def mm(a: Any, b: Any) -> Any:
+    return sparse_mm(a, b, torch.mm)
+
+
+def sparse_mm_op(a: Any, b: Any) -> Any:
+    return sparse_mm(a, b, torch.sparse.mm)
+
+
+def addmm(input: Any, a: Any, b: Any, *, beta: float = 1.0, alpha: float = 1.0) -> Any:
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and _compilable(a, b):
+        return beta * input + alpha * sparse_mm(a, b)
+    STATS["fallback"] += 1
+    return torch.sparse.addmm(input, a, b, beta=beta, alpha=alpha) if a.layout in _SPARSE else torch.addmm(input, a, b, beta=beta, alpha=alpha)
+
+
+def sampled_addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha: float = 1.0) -> Any:
+    """beta * input + alpha * (mat1 @ mat2) at input's CSR pattern: compiled SDDMM."""
+    ok = (
+        isinstance(input, torch.Tensor) and input.layout == torch.sparse_csr and input.dtype in _FLOATS
+        and mat1.layout == torch.strided and mat2.layout == torch.strided and mat1.dim() == 2
+        and not torch.is_grad_enabled()
+    )
+    if ok:
+        from treadle.runtime.kernels import sddmm
+
+        view = _cached(input)
+        ones = Tensor(view.shape, view.encoding, view.levels, np.ones_like(view.values))
+        out = sddmm(ones, _np(mat1.contiguous()), _np(mat2.contiguous()), view.encoding)
+        vals = beta * _np(input.values()) + alpha * out.values
+        STATS["compiled"] += 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.sparse_csr_tensor(input.crow_indices(), input.col_indices(), torch.from_numpy(np.ascontiguousarray(vals, dtype=_np(input.values()).dtype)), tuple(input.shape))
+    STATS["fallback"] += 1
+    return torch.sparse.sampled_addmm(input, mat1, mat2, beta=beta, alpha=alpha)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Any:
+    """F.linear with a pruned (mostly zero) dense weight or a sparse weight: X @ Wᵀ compiled."""
+    if (
+        isinstance(weight, torch.Tensor) and isinstance(x, torch.Tensor) and x.dim() == 2
+        and weight.dtype in _FLOATS and x.dtype == weight.dtype
+        and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
+    ):
+        from treadle.runtime.dispatch import pruned_view
+
+        view = pruned_view(weight, x.shape[0])
+        if view is not None:
+            from treadle.runtime.kernels import linear_t
+
+            STATS["compiled"] += 1
+            y = torch.from_numpy(linear_t(_np(x.contiguous()), view))
+            return y + bias if bias is not None else y
+    STATS["fallback"] += 1
+    return torch.nn.functional.linear(x, weight, bias)
+
+
+def bmm(a: Any, b: Any) -> Any:
+    STATS["fallback"] += 1
+    return torch.bmm(a, b)

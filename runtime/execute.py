@@ -1,0 +1,259 @@
+"""
+Run `sparse` programs through compiled kernels.
+
+Why statement by statement: each `sparse.assign` becomes one C function (see
+`passes/sparse/lowering.py` for the memref convention); `sparse.convert` ops and format
+conversions the loop generator asks for run in numpy between kernels. Kernels are cached in
+memory by statement text and types, and on disk by the C backend's content hash.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.parser import Parser
+
+from treadle.dialects.sparse import AssignOp, ConvertOp, encoding_of, named_encoding
+from treadle.errors import Error
+from treadle.passes.sparse.lowering import NotSupportedError, StatementLowering, memref_signature
+from treadle.tensors import Tensor, from_coordinates
+
+
+@dataclass
+class CompiledStatement:
+    """One statement's loaded kernel plus how long getting there took."""
+
+    op: AssignOp
+    kernel: Any
+    text: str
+    lower_seconds: float
+    emit_load_seconds: float
+    compile_seconds: float
+    cached: bool
+    signature: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __call__(self, tensors: dict[str, Tensor]) -> Tensor:
+        args: list[np.ndarray] = []
+        out = None
+        rt = self.op.result.type
+        assert isinstance(rt, TensorType)
+        dtype = np.float64 if str(rt.get_element_type()) == "f64" else np.float32
+        for name, role, _ in self.signature:
+            if role == "out":
+                shape = tuple(rt.get_shape())
+                out = np.empty(shape or (1,), dtype=dtype)
+                args.append(out)
+                continue
+            t = tensors[name]
+            if role == "vals":
+                v = np.ascontiguousarray(t.values, dtype=dtype)
+                if t.encoding is None:
+                    v = v.reshape(t.shape or (1,))
+                args.append(v)
+            else:
+                storage = t.levels[int(role[3:])]
+                args.append(storage.pos if role.startswith("pos") else storage.crd)
+        result = self.kernel(*args)
+        shape = tuple(rt.get_shape())
+        if out is not None:
+            return Tensor(shape, None, [], out.reshape(-1))
+        pos, crd, vals = result
+        from treadle.tensors import LevelStorage
+
+        enc = encoding_of(rt)
+        return Tensor(shape, enc, [LevelStorage(None, None), LevelStorage(pos, crd)], vals)
+
+
+_CACHE: dict[str, CompiledStatement] = {}
+_CSR = named_encoding("csr", 2)
+
+
+def statement_key(op: AssignOp) -> str:
+    types = ", ".join(str(v.type) for v in op.inputs)
+    sched = str(op.schedule) if op.schedule is not None else ""
+    return f"{op.statement()} | {', '.join(op.names)} | {types} -> {op.result.type} | {sched}"
+
+
+def compile_statement(op: AssignOp) -> CompiledStatement:
+    """Lower, emit, build (or reuse) and load the kernel of one statement."""
+    key = statement_key(op)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    from treadle.backends.c import compile_module
+    from treadle.pipeline import make_context
+
+    start = time.perf_counter()
+    text = StatementLowering(op, "kernel").generate()
+    module = Parser(make_context(), text, "sparse-to-loops").parse_module()
+    lowered = time.perf_counter()
+    library = compile_module(module)
+    timings = library.timings
+    compiled = CompiledStatement(
+        op,
+        library.kernel,
+        text,
+        lowered - start,
+        timings.excluding_compiler,
+        timings.compile,
+        timings.cached,
+        memref_signature(op),
+    )
+    _CACHE[key] = compiled
+    return compiled
+
+
+def convert(t: Tensor, encoding) -> Tensor:
+    """A tensor in another format (numpy; the same values)."""
+    coords, values = t.coordinates()
+    dense = t.encoding is None
+    if dense:
+        keep = values != 0
+        coords, values = coords[:, keep], values[keep]
+    elif t.encoding is not None and not all(lv.unique for lv in t.encoding.levels):
+        arr = t.to_numpy()
+        idx = np.nonzero(arr)
+        coords, values = np.array(idx, dtype=np.int64).reshape(t.ndim, -1), arr[idx]
+    return from_coordinates(t.shape, coords, values, encoding)
+
+
+def run_assign(op: AssignOp, tensors: dict[str, Tensor]) -> Tensor:
+    """One statement through a compiled kernel; when the loop generator cannot iterate an
+    operand's format (COO intersections, compressed rows under a CSR output, ...), the sparse
+    operands are converted to CSR (a compressed vector for rank 1) and the statement retried.
+    Raises NotSupportedError when that fails too."""
+    try:
+        return compile_statement(op)(tensors)
+    except NotSupportedError:
+        pass
+    converted = dict(tensors)
+    inputs = {}
+    changed = False
+    for name, value in zip(op.names, op.inputs):
+        enc = encoding_of(value.type)
+        rank = len(value.type.get_shape())
+        target = named_encoding("csr" if rank == 2 else "compressed", rank) if enc is not None and rank in (1, 2) else enc
+        if target != enc:
+            changed = True
+            converted[name] = convert(tensors[name], target)
+        inputs[name] = target
+    if not changed:
+        raise NotSupportedError(f"{op.statement()}: no compiled loop nest for these formats")
+    key = statement_key(op) + repr(sorted((n, str(e)) for n, e in inputs.items()))
+    new = _RETYPED.get(key)
+    if new is None:
+        new = _RETYPED[key] = _with_types(op, inputs, op.result.type)
+    return compile_statement(new)(converted)
+
+
+def execute(module: ModuleOp, func_name: str, tensors: list[Tensor] | tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Run `@func_name` of a sparse module on `tensors`, every statement compiled."""
+    target = next(
+        (o for o in module.walk() if isinstance(o, func.FuncOp) and o.sym_name.data == func_name),
+        None,
+    )
+    if target is None:
+        raise Error(f"no function @{func_name} in the module")
+    args = list(target.body.block.args)
+    if len(tensors) != len(args):
+        raise Error(f"@{func_name} takes {len(args)} tensors, got {len(tensors)}")
+    env: dict[Any, Tensor] = {}
+    for a, t in zip(args, tensors):
+        shape = tuple(a.type.get_shape())
+        if t.shape != shape:
+            raise Error(f"@{func_name}: argument has shape {t.shape}, expected {shape}")
+        want = encoding_of(a.type)
+        env[a] = t if want == t.encoding else convert(t, want)
+    for op in target.body.block.ops:
+        if isinstance(op, ConvertOp):
+            env[op.result] = convert(env[op.source], encoding_of(op.result.type))
+        elif isinstance(op, AssignOp):
+            named = {n: env[v] for n, v in zip(op.names, op.inputs)}
+            env[op.result] = _assign_with_conversions(op, named)
+        elif isinstance(op, func.ReturnOp):
+            return tuple(env[v] for v in op.operands)
+        else:
+            raise NotSupportedError(f"op {op.name} in a sparse program")
+    raise Error(f"@{func_name} has no func.return")
+
+
+def _assign_with_conversions(op: AssignOp, named: dict[str, Tensor]) -> Tensor:
+    """Compile the statement; sparse outputs in formats other than CSR are converted after."""
+    rt = op.result.type
+    assert isinstance(rt, TensorType)
+    out_enc = encoding_of(rt)
+    if out_enc is not None and out_enc != _CSR:
+        if len(rt.get_shape()) != 2 or out_enc.is_blocked:
+            raise NotSupportedError("sparse outputs other than 2-D unblocked formats")
+        key = "csr-output:" + statement_key(op)
+        csr_op = _RETYPED.get(key)
+        if csr_op is None:
+            csr_op = _RETYPED[key] = _with_result_encoding(op, _CSR)
+        return convert(run_assign(csr_op, named), out_enc)
+    return run_assign(op, named)
+
+
+def _with_result_encoding(op: AssignOp, encoding) -> AssignOp:
+    rt = op.result.type
+    return _with_types(op, {}, TensorType(rt.get_element_type(), rt.get_shape(), encoding))
+
+
+def _with_types(op: AssignOp, encodings: dict, result_type) -> AssignOp:
+    """A detached copy of `op` whose named operands have other encodings (block args stand in)."""
+    from xdsl.ir import Block
+
+    types = []
+    for name, value in zip(op.names, op.inputs):
+        t = value.type
+        if name in encodings:
+            enc = encodings[name]
+            t = TensorType(t.get_element_type(), t.get_shape(), enc) if enc is not None else TensorType(t.get_element_type(), t.get_shape())
+        types.append(t)
+    block = Block(arg_types=types)
+    _KEEP.append(block)
+    return AssignOp(
+        op.output_name.data,
+        op.lhs_indices,
+        op.expr,
+        dict(zip(op.names, block.args)),
+        result_type,
+        op.schedule,
+    )
+
+
+_KEEP: list[Any] = []  # blocks owning the arguments of retyped statement copies
+_RETYPED: dict[str, AssignOp] = {}
+
+
+def explain(module: ModuleOp, func_name: str) -> str:
+    """What each statement of `@func_name` compiles to (loop order, formats, support)."""
+    from treadle.passes.sparse.order import choose_order
+
+    target = next(
+        (o for o in module.walk() if isinstance(o, func.FuncOp) and o.sym_name.data == func_name),
+        None,
+    )
+    if target is None:
+        raise Error(f"no function @{func_name} in the module")
+    lines = []
+    for op in target.walk():
+        if not isinstance(op, AssignOp):
+            continue
+        choice = choose_order(op)
+        order = op.schedule.loop_order if op.schedule is not None and op.schedule.loop_order else choice.order
+        try:
+            StatementLowering(op, "kernel").generate()
+            status = "compiled (C)"
+        except NotSupportedError as err:
+            status = f"reference fallback: {err}"
+        lines.append(
+            f"{op.statement()}: loop order [{', '.join(order)}]"
+            + ("" if choice.concordant else f", discordant for {', '.join(choice.transpose)}")
+            + f"; {status}"
+        )
+    return "\n".join(lines)

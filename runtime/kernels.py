@@ -1,0 +1,97 @@
+"""
+Ready-made compiled kernels on numpy buffers: SpMM, SpMV, SDDMM, SpGEMM, sparse add, and the
+dense-times-sparseᵀ product of a pruned linear layer.
+
+Why: frontends (torch) call the same few statements with many shapes; building the statement
+once per (kernel, formats, shapes, dtype) and reusing its compiled kernel keeps the per-call
+overhead at a dictionary lookup plus the ctypes call. Sparse operands are `treadle.Tensor`s
+whose arrays may alias torch's buffers (no copies).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects.builtin import Float32Type, Float64Type, TensorType
+from xdsl.ir import Block
+
+from treadle.dialects.sparse import AssignOp, EncodingAttr, ScheduleAttr
+from treadle.pipeline import parse
+from treadle.runtime.execute import compile_statement, CompiledStatement
+from treadle.tensors import Tensor
+
+STATEMENTS = {
+    "spmm": "C(i, k) = A(i, j) * B(j, k)",
+    "spmv": "y(i) = A(i, j) * x(j)",
+    "sddmm": "C(i, j) = A(i, j) * D(i, k) * E(k, j)",
+    "spgemm": "C(i, j) = A(i, k) * B(k, j)",
+    "add": "C(i, j) = A(i, j) + B(i, j)",
+    "linear": "C(b, o) = X(b, i) * A(o, i)",
+}
+
+_OPS: dict[tuple, CompiledStatement] = {}
+_BLOCKS: list[Block] = []
+
+
+def _type(shape, dtype, encoding: EncodingAttr | None) -> TensorType:
+    et = Float64Type() if np.dtype(dtype) == np.float64 else Float32Type()
+    return TensorType(et, list(shape), encoding) if encoding is not None else TensorType(et, list(shape))
+
+
+def statement(kernel: str, operands: dict[str, tuple[tuple[int, ...], EncodingAttr | None]], out_shape, out_enc, dtype, threads: int = 0) -> CompiledStatement:
+    """The compiled kernel of a named statement for these operand shapes and formats."""
+    key = (kernel, tuple((n, s, str(e)) for n, (s, e) in operands.items()), tuple(out_shape), str(out_enc), np.dtype(dtype).str, threads)
+    hit = _OPS.get(key)
+    if hit is not None:
+        return hit
+    text = STATEMENTS[kernel]
+    lhs, rhs = text.split(" = ", 1)
+    out_name, out_idx = lhs[0], [i.strip() for i in lhs[2:-1].split(",")]
+    names = list(operands)
+    block = Block(arg_types=[_type(s, dtype, e) for s, e in operands.values()])
+    _BLOCKS.append(block)
+    from treadle.pipeline import make_context  # noqa: F401  (dialects registered)
+    from xdsl.parser import Parser
+
+    expr_module = parse(
+        "func.func @e(" + ", ".join(f"%{n}: {t}" for n, t in zip(names, (a.type for a in block.args))) + ") -> "
+        + str(_type(out_shape, dtype, out_enc)) + " {\n  %r = sparse.assign " + text + " where "
+        + ", ".join(f"{n} = %{n}" for n in names) + " : " + ", ".join(str(a.type) for a in block.args)
+        + " -> " + str(_type(out_shape, dtype, out_enc)) + "\n  func.return %r : " + str(_type(out_shape, dtype, out_enc)) + "\n}"
+    )
+    parsed = next(o for o in expr_module.walk() if isinstance(o, AssignOp))
+    op = AssignOp(out_name, out_idx, parsed.expr, dict(zip(names, block.args)), _type(out_shape, dtype, out_enc), default_schedule(parsed))
+    compiled = compile_statement(op)
+    _OPS[key] = compiled
+    return compiled
+
+
+def default_schedule(op: AssignOp) -> ScheduleAttr | None:
+    """Concordant order; the outer loop parallel (dynamic, chunk 16) where race-free."""
+    from treadle.passes.sparse.order import choose_order
+    from treadle.passes.sparse.parallelize import race_free_outer
+
+    order = choose_order(op).order
+    probe = AssignOp(op.output_name.data, op.lhs_indices, op.expr, dict(zip(op.names, op.inputs)), op.result.type, ScheduleAttr(order))
+    index, _ = race_free_outer(probe)
+    return ScheduleAttr(order, None, index, "dynamic" if index else "static", 16 if index else 0)
+
+
+def spmm(a: Tensor, b: np.ndarray) -> np.ndarray:
+    """A (sparse, m×n) @ B (dense, n×k) → dense m×k."""
+    k = b.shape[1]
+    st = statement("spmm", {"A": (a.shape, a.encoding), "B": (b.shape, None)}, (a.shape[0], k), None, a.dtype)
+    return st({"A": a, "B": Tensor(b.shape, None, [], np.ascontiguousarray(b).reshape(-1))}).values.reshape(a.shape[0], k)
+
+
+def linear_t(x: np.ndarray, w: Tensor) -> np.ndarray:
+    """X (dense, b×i) @ Wᵀ with W sparse (o×i, CSR): the pruned linear layer."""
+    st = statement("linear", {"X": (x.shape, None), "A": (w.shape, w.encoding)}, (x.shape[0], w.shape[0]), None, w.dtype)
+    return st({"X": Tensor(x.shape, None, [], np.ascontiguousarray(x).reshape(-1)), "A": w}).values.reshape(x.shape[0], w.shape[0])
+
+
+def sddmm(a: Tensor, d: np.ndarray, e: np.ndarray, out_encoding) -> Tensor:
+    """A ∘ (D @ E) kept in A's (CSR) pattern."""
+    st = statement("sddmm", {"A": (a.shape, a.encoding), "D": (d.shape, None), "E": (e.shape, None)}, a.shape, out_encoding, a.dtype)
+    dt = Tensor(d.shape, None, [], np.ascontiguousarray(d).reshape(-1))
+    et = Tensor(e.shape, None, [], np.ascontiguousarray(e).reshape(-1))
+    return st({"A": a, "D": dt, "E": et})

@@ -1,0 +1,105 @@
+// RUN: treadle-opt %s -p sparse-to-loops | filecheck %s
+// RUN: treadle-opt %s -p sparse-to-loops -t c | filecheck %s --check-prefix=C
+
+#csr = #sparse.encoding<{map = (i, j) -> (i : dense, j : compressed)}>
+#csc = #sparse.encoding<{map = (i, j) -> (j : dense, i : compressed)}>
+#dcsr = #sparse.encoding<{map = (i, j) -> (i : compressed, j : compressed)}>
+#coo = #sparse.encoding<{map = (i, j) -> (i : compressed(nonunique), j : singleton)}>
+#bsr = #sparse.encoding<{map = (i, j) -> (i floordiv 2 : dense, j floordiv 2 : compressed, i mod 2 : dense, j mod 2 : dense)}>
+
+// SpMV over CSR: a dense row loop, a loop over the row's positions, x located by coordinate.
+// CHECK-LABEL: func.func @spmv(%A_pos1: memref<?xi64>, %A_crd1: memref<?xi64>, %A_vals: memref<?xf64>, %x_vals: memref<16xf64>, %y_out: memref<8xf64>)
+// CHECK: memref.store %{{.*}}, %y_out
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[LO:.*]] = arith.index_cast {{.*}} : i64 to index
+// CHECK: %[[HI:.*]] = arith.index_cast {{.*}} : i64 to index
+// CHECK: scf.for %[[Q:.*]] = %[[LO]] to %[[HI]] step
+// CHECK: %[[J:.*]] = arith.index_cast {{.*}}
+// CHECK: %[[A:.*]] = memref.load %A_vals[%[[Q]]]
+// CHECK: %[[X:.*]] = memref.load %x_vals[%[[J]]]
+// CHECK: arith.mulf %[[A]], %[[X]] : f64
+// CHECK: memref.store %{{.*}}, %y_out[%[[I]]]
+// C: void spmv(int64_t* restrict A_pos1,
+func.func @spmv(%A: tensor<8x16xf64, #csr>, %x: tensor<16xf64>) -> tensor<8xf64> {
+  %y = sparse.assign y(i) = A(i, j) * x(j) where A = %A, x = %x : tensor<8x16xf64, #csr>, tensor<16xf64> -> tensor<8xf64>
+  func.return %y : tensor<8xf64>
+}
+
+// SpMM CSR x dense: the dense k loop is innermost.
+// CHECK-LABEL: func.func @spmm
+// CHECK: memref.store %{{.*}}, %C_out
+// CHECK: memref.load %A_pos1
+// CHECK: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.load %A_vals[%[[Q]]]
+// CHECK: memref.load %B_vals[%{{.*}}, %[[K]]]
+func.func @spmm(%A: tensor<8x16xf64, #csr>, %B: tensor<16x32xf64>) -> tensor<8x32xf64> {
+  %C = sparse.assign C(i, k) = A(i, j) * B(j, k) where A = %A, B = %B : tensor<8x16xf64, #csr>, tensor<16x32xf64> -> tensor<8x32xf64>
+  func.return %C : tensor<8x32xf64>
+}
+
+// SDDMM into the mask's (CSR) pattern: two phases over rows through a workspace row.
+// CHECK-LABEL: func.func @sddmm(%M_pos1: memref<?xi64>, %M_crd1: memref<?xi64>, %M_vals: memref<?xf64>, %D_vals: memref<8x4xf64>, %E_vals: memref<4x16xf64>) -> (memref<?xi64>, memref<?xi64>, memref<?xf64>)
+// CHECK: %[[W:.*]] = memref.alloc(%{{.*}}) : memref<?xf64>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.if
+// CHECK: %[[NNZ:.*]] = arith.index_cast {{.*}} : i64 to index
+// CHECK: memref.alloc(%[[NNZ]]) : memref<?xi64>
+// CHECK: scf.while
+// CHECK: func.return
+func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x16xf64>) -> tensor<8x16xf64, #csr> {
+  %C = sparse.assign C(i, j) = M(i, j) * D(i, k) * E(k, j) where M = %M, D = %D, E = %E : tensor<8x16xf64, #csr>, tensor<8x4xf64>, tensor<4x16xf64> -> tensor<8x16xf64, #csr>
+  func.return %C : tensor<8x16xf64, #csr>
+}
+
+// SpGEMM CSR x CSR (Gustavson): rows i, A's positions for k, B's row k for j, scattered into w.
+// CHECK-LABEL: func.func @spgemm
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi64>
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[QA:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.load %A_crd1[%[[QA]]]
+// CHECK: scf.for %[[QB:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.load %B_crd1[%[[QB]]]
+func.func @spgemm(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8x8xf64, #csr> {
+  %C = sparse.assign C(i, j) = A(i, k) * B(k, j) where A = %A, B = %B : tensor<8x8xf64, #csr>, tensor<8x8xf64, #csr> -> tensor<8x8xf64, #csr>
+  func.return %C : tensor<8x8xf64, #csr>
+}
+
+// Intersection of two compressed levels: a while loop that advances the smaller coordinate.
+// CHECK-LABEL: func.func @dot
+// CHECK: scf.while
+// CHECK: arith.cmpi ult
+// CHECK: arith.andi
+// CHECK: scf.condition
+// CHECK: arith.minui
+// CHECK: scf.if
+// CHECK: arith.select
+func.func @dot(%A: tensor<8x8xf64, #dcsr>, %B: tensor<8x8xf64, #csr>) -> tensor<8xf64> {
+  %y = sparse.assign y(i) = A(i, j) * B(i, j) where A = %A, B = %B : tensor<8x8xf64, #dcsr>, tensor<8x8xf64, #csr> -> tensor<8xf64>
+  func.return %y : tensor<8xf64>
+}
+
+// COO: positions of the nonunique level, coordinates of the singleton at the same position.
+// CHECK-LABEL: func.func @coo(%A_pos0: memref<?xi64>, %A_crd0: memref<?xi64>, %A_crd1: memref<?xi64>, %A_vals: memref<?xf64>
+// CHECK: memref.store %{{.*}}, %y_out
+// CHECK: scf.for %[[P:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.load %A_crd0[%[[P]]]
+// CHECK: memref.load %A_crd1[%[[P]]]
+func.func @coo(%A: tensor<8x16xf64, #coo>, %x: tensor<16xf64>) -> tensor<8xf64> {
+  %y = sparse.assign y(i) = A(i, j) * x(j) where A = %A, x = %x : tensor<8x16xf64, #coo>, tensor<16xf64> -> tensor<8xf64>
+  func.return %y : tensor<8xf64>
+}
+
+// BSR: block row, block column positions, then the two intra-block loops; i = ib * 2 + ii.
+// CHECK-LABEL: func.func @bsr
+// CHECK: memref.store %{{.*}}, %y_out
+// CHECK: scf.for %[[IB:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[QB:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[II:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[JI:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: arith.muli %[[IB]], %{{.*}} : index
+func.func @bsr(%A: tensor<8x16xf64, #bsr>, %x: tensor<16xf64>) -> tensor<8xf64> {
+  %y = sparse.assign y(i) = A(i, j) * x(j) where A = %A, x = %x : tensor<8x16xf64, #bsr>, tensor<16xf64> -> tensor<8xf64>
+  func.return %y : tensor<8xf64>
+}
