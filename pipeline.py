@@ -15,7 +15,7 @@ from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
-from xdsl.ir import Operation
+from xdsl.ir import Attribute, Operation, TypeAttribute
 from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.utils.exceptions import (
@@ -130,6 +130,21 @@ class LocatedParser(Parser):
                 self._file_attr, IntAttr(where.line + self._line_offset), IntAttr(where.col)
             )
         return op
+
+    def parse_optional_attribute(self) -> Attribute | None:
+        # An attribute verifies itself when built; locate its failure at the attribute.
+        start = self.pos
+        try:
+            return super().parse_optional_attribute()
+        except VerifyException as err:
+            self.raise_error(_first_line(err), start, self.pos)
+
+    def parse_optional_type(self) -> TypeAttribute | None:
+        start = self.pos
+        try:
+            return super().parse_optional_type()
+        except VerifyException as err:
+            self.raise_error(_first_line(err), start, self.pos)
 
     def _get_op_by_name(self, name: str) -> type[Operation]:
         # Report an unknown operation at the operation, not at the token after its name.

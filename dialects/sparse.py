@@ -570,6 +570,8 @@ def parse_expression(parser: AttrParser) -> ExprAttr:
             indices = parser.parse_comma_separated_list(
                 parser.Delimiter.SQUARE, lambda: parser.parse_identifier(" (an index variable)")
             )
+            if not indices:
+                parser.raise_error("sum must reduce at least one index", pos, parser.pos)
             parser.parse_punctuation("(", " after sum[...]")
             body = parse_sum()
             parser.parse_punctuation(")", " to close sum[...](")

@@ -214,3 +214,36 @@ func.func @f(%x: tensor<8x4xf64>) -> tensor<4x8xf64> {
   %y = sparse.convert %x : tensor<8x4xf64> to tensor<4x8xf64>
   func.return %y : tensor<4x8xf64>
 }
+
+// -----
+
+func.func @f(%x: tensor<8xf64>) -> tensor<8xf64> {
+  // expected-error @+1 {{sum must reduce at least one index}}
+  %y = sparse.assign y(i) = sum[](x(i)) where x = %x : tensor<8xf64> -> tensor<8xf64>
+  func.return %y : tensor<8xf64>
+}
+
+// -----
+
+// Attributes that can only be written in the generic form verify themselves too.
+func.func @f() attributes {
+  // expected-error @+1 {{unknown function 'tanh', expected one of relu, exp, neg, abs, sqrt}}
+  e = #sparse.unary<"tanh", #sparse.access<"x", ["i"]>>} { func.return }
+
+// -----
+
+func.func @f() attributes {
+  // expected-error @+1 {{unknown binary operator 'pow'}}
+  e = #sparse.binary<"pow", #sparse.access<"x", ["i"]>, #sparse.constant<2.0 : f64>>} { func.return }
+
+// -----
+
+func.func @f() attributes {
+  // expected-error @+1 {{sum must reduce at least one index}}
+  e = #sparse.reduce<[], #sparse.access<"x", ["i"]>>} { func.return }
+
+// -----
+
+func.func @f() attributes {
+  // expected-error @+1 {{block size must be positive, got 0}}
+  e = #sparse.level<#builtin.int<0>, "dense", "mod", #builtin.int<0>, []>} { func.return }

@@ -1,0 +1,101 @@
+"""
+`treadle.compile(model)` and the `"treadle"` backend of `torch.compile`.
+
+Why two routes: TorchDynamo (torch 2.13) captures no graph for code that touches sparse
+tensors — it runs such frames eagerly — so a dynamo backend alone never sees a sparse SpMM.
+`treadle.compile` therefore traces the model with `torch.fx` (layouts do not matter to symbolic
+tracing), replaces every supported call by a wrapper from `ops.py`, and hands the result to
+`torch.compile(..., backend="treadle")`; the backend applies the same replacement to whatever
+dynamo does capture (dense graphs with pruned `linear` weights, for instance). Every wrapper
+falls back to the original op for cases it does not compile.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import torch
+import torch.fx
+
+from treadle.frontends.torch import ops
+
+def _opaque(fn):
+    """Dynamo must not trace into a wrapper (numpy, ctypes): it calls it as a graph break."""
+    wrapped = torch.compiler.disable(fn, recursive=True)
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+_FUNCTIONS = {
+    torch.mm: ops.mm,
+    torch.matmul: ops.matmul,
+    operator.matmul: ops.matmul,
+    torch.sparse.mm: ops.sparse_mm_op,
+    torch.sparse.addmm: ops.addmm,
+    torch.addmm: ops.addmm,
+    torch.sparse.sampled_addmm: ops.sampled_addmm,
+    torch.nn.functional.linear: ops.linear,
+    torch.bmm: ops.bmm,
+}
+_METHODS = {"mm": ops.mm, "matmul": ops.matmul, "__matmul__": ops.matmul}
+_FUNCTIONS = {k: _opaque(v) for k, v in _FUNCTIONS.items()}
+_METHODS = {k: _opaque(v) for k, v in _METHODS.items()}
+_LINEAR = _opaque(ops.linear)
+
+
+def rewrite(gm: torch.fx.GraphModule) -> int:
+    """Replace supported calls in place; returns how many were replaced."""
+    count = 0
+    for node in gm.graph.nodes:
+        if node.op == "call_function" and node.target in _FUNCTIONS:
+            node.target = _FUNCTIONS[node.target]
+            count += 1
+        elif node.op == "call_method" and node.target in _METHODS:
+            node.op, node.target = "call_function", _METHODS[node.target]
+            count += 1
+        elif node.op == "call_module":
+            sub = gm.get_submodule(node.target)
+            if type(sub) is torch.nn.Linear:
+                weight = f"{node.target}.weight"
+                bias = f"{node.target}.bias" if sub.bias is not None else None
+                with gm.graph.inserting_before(node):
+                    w = gm.graph.get_attr(weight)
+                    b = gm.graph.get_attr(bias) if bias else None
+                    node.op, node.target = "call_function", _LINEAR
+                    node.args = (node.args[0], w, b)
+                count += 1
+    gm.graph.lint()
+    gm.recompile()
+    return count
+
+
+def treadle_backend(gm: torch.fx.GraphModule, example_inputs: list[Any]):
+    """The `torch.compile` backend: replace supported ops, run the rest as PyTorch does."""
+    rewrite(gm)
+    return gm.forward
+
+
+_REGISTERED = False
+
+
+def register_backend() -> None:
+    """Make `torch.compile(model, backend="treadle")` available."""
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    from torch._dynamo import register_backend as _register
+
+    _register(name="treadle")(treadle_backend)
+    _REGISTERED = True
+
+
+def compile(model: torch.nn.Module, *, dynamo: bool = True) -> Any:
+    """Trace `model` with torch.fx, replace its sparse ops by compiled Treadle kernels, and
+    (with `dynamo=True`) wrap it in `torch.compile(..., backend="treadle")`."""
+    register_backend()
+    gm = torch.fx.symbolic_trace(model)
+    rewrite(gm)
+    if not dynamo:
+        return gm
+    return torch.compile(gm, backend="treadle")

@@ -1,0 +1,133 @@
+"""
+Dense/sparse dispatch with a calibrated cost model, and `explain` for its decisions.
+
+Why calibrated: whether a 10%-dense matrix is faster through BLAS or through a compiled sparse
+kernel depends on the machine. On first use the model times two probes — a compiled CSR SpMM
+(seconds per stored-entry×column) and a dense torch matmul (seconds per multiply-add) — and
+predicts both sides of each later call from nnz and shapes:
+
+    sparse = nnz·k·c_sparse + m·k·c_out        dense = m·n·k·c_dense + m·n·c_densify
+
+The cheaper side runs; `explain_spmm` prints the numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from treadle.tensors import Tensor
+
+
+@dataclass(frozen=True)
+class Calibration:
+    c_sparse: float
+    c_out: float
+    c_dense: float
+    c_densify: float
+
+
+_CAL: Calibration | None = None
+
+
+def _median_time(fn, repeats: int = 7) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def calibrate(force: bool = False) -> Calibration:
+    """Time the two probes once per process (about 0.1 s after the probe kernel is cached)."""
+    global _CAL
+    if _CAL is not None and not force:
+        return _CAL
+    import torch
+
+    from treadle.dialects.sparse import named_encoding
+    from treadle.runtime.kernels import spmm
+    from treadle.tensors import from_coordinates
+
+    rng = np.random.default_rng(0)
+    m = n = 1024
+    k = 64
+    nnz = 20000
+    coords = np.unique(rng.integers(0, m, size=(nnz, 2)), axis=0).T
+    a = from_coordinates((m, n), coords, rng.random(coords.shape[1]).astype(np.float32), named_encoding("csr", 2))
+    b = rng.random((n, k), dtype=np.float32)
+    t_sparse = _median_time(lambda: spmm(a, b))
+    bd = torch.from_numpy(b)
+    ad = torch.from_numpy(a.to_numpy())
+    t_dense = _median_time(lambda: ad @ bd)
+    t_densify = _median_time(lambda: torch.zeros(m, n))
+    c_out = 0.25 * t_sparse / (m * k)
+    _CAL = Calibration(
+        c_sparse=max(t_sparse - c_out * m * k, 1e-12) / (a.nnz * k),
+        c_out=c_out,
+        c_dense=t_dense / (m * n * k),
+        c_densify=t_densify / (m * n),
+    )
+    return _CAL
+
+
+@dataclass(frozen=True)
+class Decision:
+    use_dense: bool
+    sparse_seconds: float
+    dense_seconds: float
+
+    def explain(self) -> str:
+        side = "dense (torch/BLAS)" if self.use_dense else "sparse (compiled treadle kernel)"
+        return (
+            f"{side}: predicted sparse {self.sparse_seconds * 1e3:.3f} ms, "
+            f"dense {self.dense_seconds * 1e3:.3f} ms"
+        )
+
+
+def choose_spmm(a: Tensor, k: int, dense_available: bool = False) -> Decision:
+    """SpMM A (m×n, nnz) @ B (n×k): which side is cheaper."""
+    cal = calibrate()
+    m, n = a.shape
+    sparse = a.nnz * k * cal.c_sparse + m * k * cal.c_out
+    dense = m * n * k * cal.c_dense + (0.0 if dense_available else m * n * cal.c_densify * 4)
+    return Decision(dense < sparse, sparse, dense)
+
+
+def explain_spmm(a: Tensor, k: int) -> str:
+    return choose_spmm(a, k).explain()
+
+
+_PRUNED: dict[int, tuple[Any, Tensor | None]] = {}
+
+
+def pruned_view(weight: Any, batch: int) -> Tensor | None:
+    """A CSR copy of a mostly-zero dense weight when the model says sparse wins, else None."""
+    key = id(weight)
+    version = getattr(weight, "_version", 0)
+    hit = _PRUNED.get(key)
+    if hit is not None and hit[0] == (weight, version, batch):
+        return hit[1]
+    import torch
+
+    view = None
+    if weight.layout == torch.strided and weight.dim() == 2:
+        w = weight.detach().numpy()
+        nnz = int(np.count_nonzero(w))
+        cal = calibrate()
+        o, i = w.shape
+        sparse = nnz * batch * cal.c_sparse + o * batch * cal.c_out
+        dense = o * i * batch * cal.c_dense
+        if sparse < dense:
+            from treadle.dialects.sparse import named_encoding
+            from treadle.tensors import from_coordinates
+
+            idx = np.nonzero(w)
+            view = from_coordinates(w.shape, np.array(idx), w[idx], named_encoding("csr", 2))
+    _PRUNED[key] = ((weight, version, batch), view)
+    return view
