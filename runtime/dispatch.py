@@ -31,6 +31,8 @@ class Calibration:
 
 
 _CAL: Calibration | None = None
+MODE = "auto"
+""""auto" (the model decides), "sparse" or "dense" (forced; for tests and benchmarks)."""
 
 
 def _median_time(fn, repeats: int = 7) -> float:
@@ -96,7 +98,7 @@ def choose_spmm(a: Tensor, k: int, dense_available: bool = False) -> Decision:
     m, n = a.shape
     sparse = a.nnz * k * cal.c_sparse + m * k * cal.c_out
     dense = m * n * k * cal.c_dense + (0.0 if dense_available else m * n * cal.c_densify * 4)
-    return Decision(dense < sparse, sparse, dense)
+    return Decision(MODE == "dense" or (MODE == "auto" and dense < sparse), sparse, dense)
 
 
 def explain_spmm(a: Tensor, k: int) -> str:
@@ -111,7 +113,7 @@ def pruned_view(weight: Any, batch: int) -> Tensor | None:
     key = id(weight)
     version = getattr(weight, "_version", 0)
     hit = _PRUNED.get(key)
-    if hit is not None and hit[0] == (weight, version, batch):
+    if hit is not None and hit[0] == (weight, version, batch, MODE):
         return hit[1]
     import torch
 
@@ -123,11 +125,11 @@ def pruned_view(weight: Any, batch: int) -> Tensor | None:
         o, i = w.shape
         sparse = nnz * batch * cal.c_sparse + o * batch * cal.c_out
         dense = o * i * batch * cal.c_dense
-        if sparse < dense:
+        if MODE == "sparse" or (MODE == "auto" and sparse < dense):
             from treadle.dialects.sparse import named_encoding
             from treadle.tensors import from_coordinates
 
             idx = np.nonzero(w)
             view = from_coordinates(w.shape, np.array(idx), w[idx], named_encoding("csr", 2))
-    _PRUNED[key] = ((weight, version, batch), view)
+    _PRUNED[key] = ((weight, version, batch, MODE), view)
     return view

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import Float64Type, ModuleOp, TensorType
 from xdsl.parser import Parser
 
 from treadle.dialects.sparse import AssignOp, ConvertOp, encoding_of, named_encoding
 from treadle.errors import Error
 from treadle.passes.sparse.lowering import NotSupportedError, StatementLowering, memref_signature
-from treadle.tensors import Tensor, from_coordinates
+from treadle.tensors import LevelStorage, Tensor, from_coordinates
 
 
 @dataclass
@@ -37,16 +37,25 @@ class CompiledStatement:
     cached: bool
     signature: list[tuple[str, str, str]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        rt = self.op.result.type
+        assert isinstance(rt, TensorType)
+        self.dtype = np.float64 if isinstance(rt.get_element_type(), Float64Type) else np.float32
+        self.shape = tuple(rt.get_shape())
+        self.out_encoding = encoding_of(rt)
+        self.pattern_of = next((n for n, role, _ in self.signature if role == "outvals"), None)
+
     def __call__(self, tensors: dict[str, Tensor]) -> Tensor:
         args: list[np.ndarray] = []
         out = None
-        rt = self.op.result.type
-        assert isinstance(rt, TensorType)
-        dtype = np.float64 if str(rt.get_element_type()) == "f64" else np.float32
+        dtype, shape = self.dtype, self.shape
         for name, role, _ in self.signature:
             if role == "out":
-                shape = tuple(rt.get_shape())
                 out = np.empty(shape or (1,), dtype=dtype)
+                args.append(out)
+                continue
+            if role == "outvals":
+                out = np.empty(tensors[name].values.size, dtype=dtype)
                 args.append(out)
                 continue
             t = tensors[name]
@@ -59,14 +68,12 @@ class CompiledStatement:
                 storage = t.levels[int(role[3:])]
                 args.append(storage.pos if role.startswith("pos") else storage.crd)
         result = self.kernel(*args)
-        shape = tuple(rt.get_shape())
+        if self.pattern_of is not None:
+            return Tensor(shape, self.out_encoding, tensors[self.pattern_of].levels, out)
         if out is not None:
             return Tensor(shape, None, [], out.reshape(-1))
         pos, crd, vals = result
-        from treadle.tensors import LevelStorage
-
-        enc = encoding_of(rt)
-        return Tensor(shape, enc, [LevelStorage(None, None), LevelStorage(pos, crd)], vals)
+        return Tensor(shape, self.out_encoding, [LevelStorage(None, None), LevelStorage(pos, crd)], vals)
 
 
 _CACHE: dict[str, CompiledStatement] = {}

@@ -22,7 +22,7 @@ from treadle.tensors import Tensor
 STATEMENTS = {
     "spmm": "C(i, k) = A(i, j) * B(j, k)",
     "spmv": "y(i) = A(i, j) * x(j)",
-    "sddmm": "C(i, j) = A(i, j) * D(i, k) * E(k, j)",
+    "sddmm": "C(i, j) = A(i, j) * D(i, k) * ET(j, k)",
     "spgemm": "C(i, j) = A(i, k) * B(k, j)",
     "add": "C(i, j) = A(i, j) + B(i, j)",
     "linear": "C(b, o) = X(b, i) * A(o, i)",
@@ -39,7 +39,7 @@ def _type(shape, dtype, encoding: EncodingAttr | None) -> TensorType:
 
 def statement(kernel: str, operands: dict[str, tuple[tuple[int, ...], EncodingAttr | None]], out_shape, out_enc, dtype, threads: int = 0) -> CompiledStatement:
     """The compiled kernel of a named statement for these operand shapes and formats."""
-    key = (kernel, tuple((n, s, str(e)) for n, (s, e) in operands.items()), tuple(out_shape), str(out_enc), np.dtype(dtype).str, threads)
+    key = (kernel, tuple((n, s, e) for n, (s, e) in operands.items()), tuple(out_shape), out_enc, np.dtype(dtype).str, threads)
     hit = _OPS.get(key)
     if hit is not None:
         return hit
@@ -83,15 +83,22 @@ def spmm(a: Tensor, b: np.ndarray) -> np.ndarray:
     return st({"A": a, "B": Tensor(b.shape, None, [], np.ascontiguousarray(b).reshape(-1))}).values.reshape(a.shape[0], k)
 
 
+def spmv(a: Tensor, x: np.ndarray) -> np.ndarray:
+    st = statement("spmv", {"A": (a.shape, a.encoding), "x": (x.shape, None)}, (a.shape[0],), None, a.dtype)
+    return st({"A": a, "x": Tensor(x.shape, None, [], np.ascontiguousarray(x))}).values
+
+
 def linear_t(x: np.ndarray, w: Tensor) -> np.ndarray:
-    """X (dense, b×i) @ Wᵀ with W sparse (o×i, CSR): the pruned linear layer."""
-    st = statement("linear", {"X": (x.shape, None), "A": (w.shape, w.encoding)}, (x.shape[0], w.shape[0]), None, w.dtype)
-    return st({"X": Tensor(x.shape, None, [], np.ascontiguousarray(x).reshape(-1)), "A": w}).values.reshape(x.shape[0], w.shape[0])
+    """X (dense, b×i) @ Wᵀ with W sparse (o×i, CSR): the pruned linear layer, computed as the
+    SpMM W @ Xᵀ (contiguous inner loop over the batch) and returned transposed (a view)."""
+    return spmm(w, np.ascontiguousarray(x.T)).T
 
 
 def sddmm(a: Tensor, d: np.ndarray, e: np.ndarray, out_encoding) -> Tensor:
-    """A ∘ (D @ E) kept in A's (CSR) pattern."""
-    st = statement("sddmm", {"A": (a.shape, a.encoding), "D": (d.shape, None), "E": (e.shape, None)}, a.shape, out_encoding, a.dtype)
+    """A ∘ (D @ E) kept in A's (CSR) pattern. E is passed transposed (row-major Eᵀ) so that
+    each stored (i, j) is a contiguous length-K dot product of D(i, :) and Eᵀ(j, :)."""
+    et_array = np.ascontiguousarray(e.T)
+    st = statement("sddmm", {"A": (a.shape, a.encoding), "D": (d.shape, None), "ET": (et_array.shape, None)}, a.shape, out_encoding, a.dtype)
     dt = Tensor(d.shape, None, [], np.ascontiguousarray(d).reshape(-1))
-    et = Tensor(e.shape, None, [], np.ascontiguousarray(e).reshape(-1))
-    return st({"A": a, "D": dt, "E": et})
+    et = Tensor(et_array.shape, None, [], et_array.reshape(-1))
+    return st({"A": a, "D": dt, "ET": et})

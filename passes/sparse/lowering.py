@@ -170,6 +170,29 @@ def _dense_memref(shape: tuple[int, ...], et: str) -> str:
     return f"memref<{dims}x{et}>"
 
 
+def pattern_source(op: AssignOp) -> str | None:
+    """The operand whose pattern a sparse output takes as is (SDDMM's mask), if any: the
+    statement is one product holding a sparse access with exactly the output's indices and
+    the output's encoding, so every output entry is at one of that operand's positions."""
+    rt = op.result.type
+    enc = encoding_of(rt)
+    if enc is None:
+        return None
+    sparse = {n for n, v in zip(op.names, op.inputs) if encoding_of(v.type) is not None}
+    try:
+        terms = expand_terms(op.expr, sparse)
+    except NotSupportedError:
+        return None
+    if len(terms) != 1:
+        return None
+    for a in terms[0].accesses():
+        t = op.operand_named(a.tensor.data).type
+        if a.index_names == op.lhs_indices and encoding_of(t) == enc and tuple(t.get_shape()) == tuple(rt.get_shape()):
+            if all(lv.unique for lv in enc.levels):
+                return a.tensor.data
+    return None
+
+
 def memref_signature(op: AssignOp) -> list[tuple[str, str, str]]:
     """(tensor, role, memref type) for each argument of the lowered function, in order."""
     sig: list[tuple[str, str, str]] = []
@@ -191,6 +214,8 @@ def memref_signature(op: AssignOp) -> list[tuple[str, str, str]]:
     assert isinstance(rt, TensorType)
     if encoding_of(rt) is None:
         sig.append((op.output_name.data, "out", _dense_memref(tuple(rt.get_shape()), _elem(rt))))
+    elif (source := pattern_source(op)) is not None:
+        sig.append((source, "outvals", f"memref<?x{_elem(rt)}>"))
     return sig
 
 
@@ -243,7 +268,8 @@ class StatementLowering:
         self.parallel = self.schedule.parallel.data if self.schedule is not None else ""
         self.omp = self.schedule.omp.data if self.schedule is not None else "static"
         self.chunk = self.schedule.chunk.data if self.schedule is not None else 0
-        if self.out_enc is not None:
+        self.pattern = pattern_source(op)
+        if self.out_enc is not None and self.pattern is None:
             levels = [(lv.dim.data, lv.kind.data, lv.block_op.data) for lv in self.out_enc.levels]
             if levels != [(0, "dense", ""), (1, "compressed", "")]:
                 raise NotSupportedError(
@@ -259,6 +285,11 @@ class StatementLowering:
             params.append(f"{ssa}: {mtype}")
             if role == "out":
                 self.out = ssa
+                self.out_type = mtype
+                continue
+            if role == "outvals":
+                self.out = f"%{self.op.output_name.data}_vals"
+                params[-1] = f"{self.out}: {mtype}"
                 self.out_type = mtype
                 continue
             arg = self.args.setdefault(
@@ -282,10 +313,11 @@ class StatementLowering:
     def generate(self) -> str:
         params = self.signature()
         terms = expand_terms(self.op.expr, self.sparse_names)
-        if self.out_enc is None:
+        if self.out_enc is None or self.pattern is not None:
             self._fill_zero()
+            sink = self._accumulate_dense if self.pattern is None else self._accumulate_pattern
             for term in terms:
-                self._term_nest(term, self._accumulate_dense, bound={})
+                self._term_nest(term, sink, bound={})
             ret_types = ""
             self.b.line("func.return")
         else:
@@ -299,6 +331,13 @@ class StatementLowering:
 
     def _fill_zero(self) -> None:
         b = self.b
+        if self.pattern is not None:
+            n = b.op(f"memref.dim {self.out}, {b.const(0)} : {self.out_type}", "n")
+            iv = b.fresh("z")
+            b.line(f"scf.for {iv} = {b.const(0)} to {n} step {b.const(1)} {{")
+            b.line(f"  memref.store {b.const(0.0, self.et)}, {self.out}[{iv}] : {self.out_type}")
+            b.line("}")
+            return
         shape = self.out_shape or (1,)
         zero = b.const(0.0, self.et)
         ivs = []
@@ -311,6 +350,14 @@ class StatementLowering:
         for _ in shape:
             b.depth -= 1
             b.line("}")
+
+    def _accumulate_pattern(self, value: str, index_values: dict[str, str]) -> None:
+        """Output values live at the pattern operand's last-level position."""
+        b = self.b
+        ref = f"{self.out}[{self._pattern_pos}] : {self.out_type}"
+        old = b.op(f"memref.load {ref}", "o")
+        new = b.op(f"arith.addf {old}, {value} : {self.et}", "o")
+        b.line(f"memref.store {new}, {ref}")
 
     def _accumulate_dense(self, value: str, index_values: dict[str, str]) -> None:
         b = self.b
@@ -386,9 +433,35 @@ class StatementLowering:
         vals = b.op(f"memref.alloc({total}) : memref<?x{self.et}>", "ovals")
 
         def gather_end(iv: str, n: str) -> None:
-            self._insertion_sort(lst, n)
             base64 = b.op(f"memref.load {pos}[{iv}] : memref<?xi64>", "base")
             base = b.op(f"arith.index_cast {base64} : i64 to index", "base")
+            # Short rows: insertion-sort the touched columns; long rows (n*n > cols): scan the
+            # marks in column order instead, which is O(cols) and already sorted.
+            square = b.op(f"arith.muli {n}, {n} : index", "sq")
+            long_row = b.op(f"arith.cmpi ugt, {square}, {b.const(cols)} : index", "long")
+            b.line(f"scf.if {long_row} {{")
+            b.depth += 1
+            tag = b.op(f"arith.addi {iv}, {b.const(1 + rows)} : index", "tag")
+            jj, k_ = b.fresh("j"), b.fresh("k")
+            done = b.fresh("k")
+            b.line(f"{done} = scf.for {jj} = {c0} to {b.const(cols)} step {c1} iter_args({k_} = {c0}) -> (index) {{")
+            b.depth += 1
+            seen = b.op(f"memref.load {mark}[{jj}] : memref<?xindex>", "m")
+            hit = b.op(f"arith.cmpi eq, {seen}, {tag} : index", "hit")
+            one = b.op(f"arith.select {hit}, {c1}, {c0} : index", "hit")
+            b.line(f"scf.if {hit} {{")
+            b.line(f"  memref.store {jj}, {lst}[{k_}] : memref<?xindex>")
+            b.line("}")
+            nk = b.op(f"arith.addi {k_}, {one} : index", "k")
+            b.line(f"scf.yield {nk} : index")
+            b.depth -= 1
+            b.line("}")
+            b.depth -= 1
+            b.line("} else {")
+            b.depth += 1
+            self._insertion_sort(lst, n)
+            b.depth -= 1
+            b.line("}")
             q = b.fresh("q")
             b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
             b.depth += 1
@@ -544,7 +617,7 @@ class StatementLowering:
         return self.b.op(f"arith.index_cast {raw} : {c.arg.pos_type} to index", "p")
 
     def _omp(self, var: _Var, outer: bool, iterators: list[_Cursor]) -> str:
-        if not (outer and self.parallel and var.index == self.parallel and self.out_enc is None):
+        if not (outer and self.parallel and var.index == self.parallel and (self.out_enc is None or self.pattern is not None)):
             return ""
         if var.index not in self.op.lhs_indices or var.kind in ("inner", "tiled"):
             return ""
@@ -557,10 +630,13 @@ class StatementLowering:
 
     def _nest(self, term, variables, k, cursors, values, sink, symbolic, outer=False) -> None:
         b = self.b
+        self._pending = (term, values, sink)
         if k == len(variables):
             self._innermost(term, cursors, values, sink, symbolic)
             return
         var = variables[k]
+        if k == len(variables) - 1 and not symbolic and self._reduction_loop(var, cursors):
+            return
         if var.kind == "tile":
             iv = b.fresh(var.index + "t")
             b.line(f"scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(var.block)} {{")
@@ -679,6 +755,59 @@ class StatementLowering:
             b.depth -= 1
             b.line("}" + suffix)
 
+    def _reduction_loop(self, var, cursors) -> bool:
+        """An innermost loop over a summed index accumulates in a scalar (`iter_args`, marked
+        reassociable so the C backend may vectorize it) and writes the output once."""
+        if var.kind != "plain" or var.index in self.op.lhs_indices:
+            return False
+        if self.out_enc is not None and self.pattern is None:
+            return False
+        return self._emit_reduction(var, cursors)
+
+    def _emit_reduction(self, var, cursors) -> bool:
+        b = self.b
+        here = [c for c in cursors if self._level_var(c) == var.name]
+        iterators = [c for c in here if c.arg.encoding.levels.data[c.level].kind.data != "dense"]  # type: ignore[union-attr]
+        if len(iterators) > 1 or (iterators and iterators[0].arg.encoding.levels.data[iterators[0].level].kind.data != "compressed"):  # type: ignore[union-attr]
+            return False
+        if any(c.arg.encoding is not None and c.level + 1 < len(c.arg.encoding.levels) for c in here):
+            return False
+        term, values, sink = self._pending
+        saved = [(c.level, c.pos) for c in cursors]
+        acc_in, acc_out = b.fresh("acc"), b.fresh("sum")
+        if iterators:
+            c = iterators[0]
+            lo = self._load_pos(c, c.pos)
+            nxt = b.op(f"arith.addi {c.pos}, {b.const(1)} : index", "p")
+            hi = self._load_pos(c, nxt)
+            iv = b.fresh("q")
+            b.line(f"{acc_out} = scf.for {iv} = {lo} to {hi} step {b.const(1)} iter_args({acc_in} = {b.const(0.0, self.et)}) -> ({self.et}) {{")
+            b.depth += 1
+            values = {**values, var.name: self._load_crd(c, iv)}
+            c.pos, c.level = iv, c.level + 1
+        else:
+            iv = b.fresh(var.index)
+            b.line(f"{acc_out} = scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(1)} iter_args({acc_in} = {b.const(0.0, self.et)}) -> ({self.et}) {{")
+            b.depth += 1
+            values = {**values, var.name: iv}
+        for cur in cursors:
+            self._locate_bound(cur, values)
+        captured: list[str] = []
+        self._innermost(term, cursors, values, lambda v, _vals: captured.append(v), False)
+        total = b.op(f"arith.addf {acc_in}, {captured[0]} fastmath<reassoc> : {self.et}", "s")
+        b.line(f"scf.yield {total} : {self.et}")
+        b.depth -= 1
+        b.line("}")
+        for cur, (lvl, pos) in zip(cursors, saved):
+            cur.level, cur.pos = lvl, pos
+        if self.pattern is not None:
+            self._pattern_pos = next(c.pos for c in cursors if c.access.tensor.data == self.pattern)
+        outer_values = {k2: v for k2, v in values.items() if k2 != var.name and k2 != var.index}
+        for index in self.op.lhs_indices:
+            self._index_value(index, outer_values)
+        sink(acc_out, outer_values)
+        return True
+
     def _after_bind(self, term, variables, k, cursors, values, sink, symbolic) -> None:
         for c in cursors:
             self._locate_bound(c, values)
@@ -713,6 +842,8 @@ class StatementLowering:
         if symbolic:
             sink("", values)
             return
+        if self.pattern is not None:
+            self._pattern_pos = next(c.pos for c in cursors if c.access.tensor.data == self.pattern)
         loaded = {}
         for c in cursors:
             if c.arg.encoding is None:

@@ -24,7 +24,9 @@ def race_free_outer(op: AssignOp) -> tuple[str, str]:
     """(index, "") when the outer loop may run in parallel, else ("", why not)."""
     rt = op.result.type
     assert isinstance(rt, TensorType)
-    if encoding_of(rt) is not None:
+    from treadle.passes.sparse.lowering import pattern_source
+
+    if encoding_of(rt) is not None and pattern_source(op) is None:
         return "", "sparse output is assembled through a shared workspace"
     order = schedule_of(op).loop_order or choose_order(op).order
     if not order:

@@ -98,7 +98,11 @@ def check(model, x):
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
 
 
-def test_gcn():
+@pytest.mark.parametrize("mode", ["sparse", "dense"])
+def test_gcn(mode, monkeypatch):
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "MODE", mode)
     torch.manual_seed(0)
     check(GCN(graph(300, 5, 1), 16, 32, 4), torch.randn(300, 16))
 
@@ -113,8 +117,15 @@ def test_block_sparse_attention():
     check(BlockSparseAttention(bigbird_mask(8, 8, 3), 16), torch.randn(64, 16))
 
 
-def test_pruned_mlp():
+@pytest.mark.parametrize("mode", ["auto", "sparse", "dense"])
+def test_pruned_mlp(mode, monkeypatch):
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "MODE", mode)
+    before = ops.STATS["compiled"]
     check(PrunedMLP(256, 512, 10, 0.9, 4), torch.randn(64, 256))
+    if mode == "sparse":
+        assert ops.STATS["compiled"] >= before + 2
 
 
 def test_unsupported_falls_back():

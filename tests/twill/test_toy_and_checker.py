@@ -86,6 +86,7 @@ def test_time_limit_returns_a_checked_unproven_schedule():
                       load_machine("b200"))
     t0 = time.monotonic()
     sched = solve(p, time_limit=1.0, minimize_cross=False)
-    assert time.monotonic() - t0 < 20
+    # 1 s of search + at most four 3 s + 3 s rescue queries: bounded, never a hang.
+    assert time.monotonic() - t0 < 30
     assert not sched.optimal and sched.attempts[-1][2] == "sat (rescue)"
     assert check(p, sched.ii, sched.length, sched.start, sched.role) == []

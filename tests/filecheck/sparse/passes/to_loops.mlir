@@ -13,12 +13,15 @@
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: %[[LO:.*]] = arith.index_cast {{.*}} : i64 to index
 // CHECK: %[[HI:.*]] = arith.index_cast {{.*}} : i64 to index
-// CHECK: scf.for %[[Q:.*]] = %[[LO]] to %[[HI]] step
+// CHECK: %[[SUM:.*]] = scf.for %[[Q:.*]] = %[[LO]] to %[[HI]] step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64) {
 // CHECK: %[[J:.*]] = arith.index_cast {{.*}}
 // CHECK: %[[A:.*]] = memref.load %A_vals[%[[Q]]]
 // CHECK: %[[X:.*]] = memref.load %x_vals[%[[J]]]
-// CHECK: arith.mulf %[[A]], %[[X]] : f64
-// CHECK: memref.store %{{.*}}, %y_out[%[[I]]]
+// CHECK: %[[P:.*]] = arith.mulf %[[A]], %[[X]] : f64
+// CHECK: arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f64
+// CHECK: %[[OLD:.*]] = memref.load %y_out[%[[I]]]
+// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[SUM]] : f64
+// CHECK: memref.store %[[NEW]], %y_out[%[[I]]]
 // C: void spmv(int64_t* restrict A_pos1,
 func.func @spmv(%A: tensor<8x16xf64, #csr>, %x: tensor<16xf64>) -> tensor<8xf64> {
   %y = sparse.assign y(i) = A(i, j) * x(j) where A = %A, x = %x : tensor<8x16xf64, #csr>, tensor<16xf64> -> tensor<8xf64>
@@ -38,19 +41,39 @@ func.func @spmm(%A: tensor<8x16xf64, #csr>, %B: tensor<16x32xf64>) -> tensor<8x3
   func.return %C : tensor<8x32xf64>
 }
 
-// SDDMM into the mask's (CSR) pattern: two phases over rows through a workspace row.
-// CHECK-LABEL: func.func @sddmm(%M_pos1: memref<?xi64>, %M_crd1: memref<?xi64>, %M_vals: memref<?xf64>, %D_vals: memref<8x4xf64>, %E_vals: memref<4x16xf64>) -> (memref<?xi64>, memref<?xi64>, memref<?xf64>)
-// CHECK: %[[W:.*]] = memref.alloc(%{{.*}}) : memref<?xf64>
-// CHECK: scf.for
-// CHECK: scf.for
-// CHECK: scf.if
-// CHECK: %[[NNZ:.*]] = arith.index_cast {{.*}} : i64 to index
-// CHECK: memref.alloc(%[[NNZ]]) : memref<?xi64>
-// CHECK: scf.while
-// CHECK: func.return
+// SDDMM into the mask's (CSR) pattern: the output values sit at the mask's positions, so the
+// kernel writes a values array and reuses the mask's pos/crd.
+// CHECK-LABEL: func.func @sddmm(%M_pos1: memref<?xi64>, %M_crd1: memref<?xi64>, %M_vals: memref<?xf64>, %D_vals: memref<8x4xf64>, %E_vals: memref<4x16xf64>, %C_vals: memref<?xf64>)
+// CHECK: memref.store %{{.*}}, %C_vals
+// CHECK: memref.load %M_pos1
+// CHECK: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.load %M_crd1[%[[Q]]]
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.load %D_vals[%{{.*}}, %[[K]]]
+// CHECK: memref.load %E_vals[%[[K]], %{{.*}}]
+// CHECK: memref.store %{{.*}}, %C_vals[%[[Q]]]
 func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x16xf64>) -> tensor<8x16xf64, #csr> {
   %C = sparse.assign C(i, j) = M(i, j) * D(i, k) * E(k, j) where M = %M, D = %D, E = %E : tensor<8x16xf64, #csr>, tensor<8x4xf64>, tensor<4x16xf64> -> tensor<8x16xf64, #csr>
   func.return %C : tensor<8x16xf64, #csr>
+}
+
+// Sparse add into CSR (union pattern): two phases over rows through a dense workspace row —
+// count per row, allocate crd/vals from the row pointer, then scatter, sort and gather.
+// CHECK-LABEL: func.func @add(%A_pos1: memref<?xi64>, %A_crd1: memref<?xi64>, %A_vals: memref<?xf64>, %B_pos1: memref<?xi64>, %B_crd1: memref<?xi64>, %B_vals: memref<?xf64>) -> (memref<?xi64>, memref<?xi64>, memref<?xf64>)
+// CHECK: %[[W:.*]] = memref.alloc(%{{.*}}) : memref<?xf64>
+// CHECK: scf.for
+// CHECK: memref.load %A_crd1
+// CHECK: scf.if
+// CHECK: memref.load %B_crd1
+// CHECK: scf.if
+// CHECK: %[[NNZ:.*]] = arith.index_cast {{.*}} : i64 to index
+// CHECK: memref.alloc(%[[NNZ]]) : memref<?xi64>
+// CHECK: memref.alloc(%[[NNZ]]) : memref<?xf64>
+// CHECK: scf.while
+// CHECK: func.return
+func.func @add(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8x8xf64, #csr> {
+  %C = sparse.assign C(i, j) = A(i, j) + B(i, j) where A = %A, B = %B : tensor<8x8xf64, #csr>, tensor<8x8xf64, #csr> -> tensor<8x8xf64, #csr>
+  func.return %C : tensor<8x8xf64, #csr>
 }
 
 // SpGEMM CSR x CSR (Gustavson): rows i, A's positions for k, B's row k for j, scattered into w.

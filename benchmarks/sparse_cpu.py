@@ -1,0 +1,267 @@
+"""
+Scorch benchmark: treadle's compiled sparse kernels and models against torch.sparse (CSR, COO),
+scipy.sparse and torch dense, in one process, with the same thread count on every side.
+
+    OMP_WAIT_POLICY=active python -m treadle.benchmarks.sparse_cpu [--quick] [--threads N] [--json PATH]
+
+Each row prints `case | ours | peers | ratios` (milliseconds, medians of >= 7 runs after a
+warm-up). scipy.sparse is single-threaded by design; its column is what users get from it.
+Compile times (IR → loaded kernel, with and without gcc, and cached reuse) are measured too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+import warnings
+
+
+def _setup_threads(threads: int) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    os.environ.setdefault("OMP_WAIT_POLICY", "active")
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return 1e3 * times[len(times) // 2]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--json", dest="json_path")
+    args = ap.parse_args(argv)
+    _setup_threads(args.threads)
+
+    import numpy as np
+    import scipy.sparse as sp
+    import torch
+
+    from treadle.benchmarks.matrices import SUITE_FULL, SUITE_QUICK, load
+    from treadle.dialects.sparse import named_encoding
+    from treadle.runtime import dispatch, kernels
+    from treadle.tensors import LevelStorage, Tensor
+
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(args.threads)
+    seed = 0
+    print(f"# threads: {args.threads} (torch, treadle OpenMP); scipy.sparse is single-threaded; seed {seed}")
+    print(f"# torch {torch.__version__}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
+    rng = np.random.default_rng(seed)
+    rows: list[dict] = []
+    csr = named_encoding("csr", 2)
+
+    def tt(m: sp.csr_matrix) -> Tensor:
+        return Tensor(m.shape, csr, [LevelStorage(None, None), LevelStorage(m.indptr.astype(np.int64), m.indices.astype(np.int64))], np.ascontiguousarray(m.data))
+
+    def emit(case: str, ours: float, peers: dict[str, float | None]) -> None:
+        sparse_peers = [v for k, v in peers.items() if k.startswith("torch.sparse") and v]
+        best_torch = [v for k, v in peers.items() if k.startswith("torch") and v]
+        row = {"case": case, "ours_ms": ours, **{f"{k}_ms": v for k, v in peers.items()}}
+        row["vs_torch_sparse"] = (min(sparse_peers) / ours) if sparse_peers else None
+        row["vs_best_torch"] = (min(best_torch) / ours) if best_torch else None
+        row["vs_scipy"] = (peers["scipy"] / ours) if peers.get("scipy") else None
+        rows.append(row)
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"
+        ratio = lambda v: "-" if v is None else f"{v:.2f}x"
+        print(
+            f"{case:38s} | {ours:9.3f} | "
+            + " ".join(f"{k}={fmt(v)}" for k, v in peers.items())
+            + f" | vs torch.sparse {ratio(row['vs_torch_sparse'])}, vs best torch {ratio(row['vs_best_torch'])}, vs scipy {ratio(row['vs_scipy'])}"
+        )
+
+    def timed(fn):
+        try:
+            return median_ms(fn, args.repeats)
+        except (RuntimeError, NotImplementedError, ValueError, TypeError, MemoryError):
+            return None
+
+    print("case | ours (ms) | peers (ms) | ratios (peer time / ours; >1 = treadle faster)")
+    suite = SUITE_QUICK if args.quick else SUITE_FULL
+    dense_limit = 2**26
+    for spec in suite:
+        a = load(spec, np.float32)
+        m, n = a.shape
+        at = tt(a)
+        ta = torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(np.int64)), torch.from_numpy(a.indices.astype(np.int64)), torch.from_numpy(a.data), (m, n))
+        tcoo = ta.to_sparse_coo().coalesce()
+        td = ta.to_dense() if m * n <= dense_limit else None
+        name = f"{spec.name} (nnz {a.nnz})"
+        # SpMV
+        x = rng.standard_normal(n).astype(np.float32)
+        tx = torch.from_numpy(x)
+        emit(f"spmv {name}", median_ms(lambda: kernels.spmv(at, x), args.repeats), {
+            "torch.sparse.csr": timed(lambda: torch.mv(ta, tx)),
+            "torch.sparse.coo": timed(lambda: torch.mv(tcoo, tx)),
+            "torch.dense": timed(lambda: torch.mv(td, tx)) if td is not None else None,
+            "scipy": timed(lambda: a @ x),
+        })
+        # SpMM
+        for k in (32, 128):
+            b = rng.standard_normal((n, k)).astype(np.float32)
+            tb = torch.from_numpy(b)
+
+            def ours_spmm(b=b, k=k):
+                if dispatch.choose_spmm(at, k, dense_available=td is not None).use_dense and td is not None:
+                    return td @ tb
+                return kernels.spmm(at, b)
+
+            emit(f"spmm N={k} {name}", median_ms(ours_spmm, args.repeats), {
+                "torch.sparse.csr": timed(lambda: torch.sparse.mm(ta, tb)),
+                "torch.sparse.coo": timed(lambda: torch.sparse.mm(tcoo, tb)),
+                "torch.dense": timed(lambda: td @ tb) if td is not None else None,
+                "scipy": timed(lambda: a @ b),
+            })
+        # SDDMM (K = 32), output in A's pattern
+        kk = 32
+        d = rng.standard_normal((m, kk)).astype(np.float32)
+        e = rng.standard_normal((kk, n)).astype(np.float32)
+        td_, te_ = torch.from_numpy(d), torch.from_numpy(e)
+        ones = Tensor(at.shape, at.encoding, at.levels, np.ones_like(at.values))
+        coo = a.tocoo()
+        et = np.ascontiguousarray(e.T)
+        emit(f"sddmm K=32 {name}", median_ms(lambda: kernels.sddmm(ones, d, e, csr), args.repeats), {
+            "torch.sparse.csr": timed(lambda: torch.sparse.sampled_addmm(ta, td_, te_, beta=0.0)),
+            "torch.dense": timed(lambda: (td_ @ te_) * (td != 0)) if td is not None else None,
+            "scipy": timed(lambda: np.einsum("ij,ij->i", d[coo.row], et[coo.col])),
+        })
+        if m == n and (a.nnz <= 300_000 or args.quick):
+            from treadle.tensors import from_coordinates  # noqa: F401
+
+            ours_gemm = lambda: kernels_spgemm(at)
+            emit(f"spgemm A@A {name}", median_ms(ours_gemm, max(3, args.repeats // 2) if not args.quick else args.repeats), {
+                "torch.sparse.csr": timed(lambda: ta @ ta),
+                "scipy": timed(lambda: a @ a),
+            })
+            b2 = a.T.tocsr()
+            bt = tt(b2)
+            tb2 = torch.sparse_csr_tensor(torch.from_numpy(b2.indptr.astype(np.int64)), torch.from_numpy(b2.indices.astype(np.int64)), torch.from_numpy(b2.data), (m, n))
+            emit(f"add A+Aᵀ {name}", median_ms(lambda: kernels_add(at, bt), args.repeats), {
+                "torch.sparse.csr": timed(lambda: ta + tb2),
+                "torch.sparse.coo": timed(lambda: tcoo + tb2.to_sparse_coo()),
+                "scipy": timed(lambda: a + b2),
+            })
+
+    models = run_models(args, rng)
+    rows += models
+    compile_rows = compile_times()
+    ratios = [r["vs_torch_sparse"] for r in rows if r.get("vs_torch_sparse") and not r["case"].startswith("model")]
+    if ratios:
+        print(f"# geomean vs torch.sparse over kernels: {math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}x")
+    sc = [r["vs_scipy"] for r in rows if r.get("vs_scipy") and r["case"].startswith(("spmv", "spmm"))]
+    if sc:
+        print(f"# geomean vs scipy on SpMV/SpMM: {math.exp(sum(map(math.log, sc)) / len(sc)):.2f}x")
+    low = [r["case"] for r in rows if r.get("vs_best_torch") and r["vs_best_torch"] < 0.9]
+    print(f"# rows below 0.9x of the best torch side: {low or 'none'}")
+    if args.json_path:
+        with open(args.json_path, "w") as f:
+            json.dump({"threads": args.threads, "seed": seed, "rows": rows, "compile": compile_rows}, f, indent=1)
+    return 0
+
+
+def kernels_spgemm(at):
+    from treadle.runtime import kernels
+
+    st = kernels.statement("spgemm", {"A": (at.shape, at.encoding), "B": (at.shape, at.encoding)}, at.shape, at.encoding, at.dtype)
+    return st({"A": at, "B": at})
+
+
+def kernels_add(at, bt):
+    from treadle.runtime import kernels
+
+    st = kernels.statement("add", {"A": (at.shape, at.encoding), "B": (bt.shape, bt.encoding)}, at.shape, at.encoding, at.dtype)
+    return st({"A": at, "B": bt})
+
+
+def run_models(args, rng) -> list[dict]:
+    import numpy as np
+    import torch
+
+    from tests.scorch.test_torch import GCN, SAGE, BlockSparseAttention, PrunedMLP
+    from treadle.benchmarks.matrices import MatrixSpec, load
+    from treadle.frontends.torch import compile as treadle_compile
+
+    out = []
+    scale = 10 if args.quick else 14
+    g = load(MatrixSpec(f"rmat-s{scale}-model", "rmat", dict(scale=scale, edge_factor=8, seed=31)), np.float32)
+    g = g + __import__("scipy.sparse").sparse.eye(g.shape[0], dtype=np.float32, format="csr")
+    deg = np.asarray(g.sum(1)).ravel()
+    g = __import__("scipy.sparse").sparse.diags(1.0 / deg).astype(np.float32) @ g
+    g = g.tocsr()
+    adj = torch.sparse_csr_tensor(torch.from_numpy(g.indptr.astype(np.int64)), torch.from_numpy(g.indices.astype(np.int64)), torch.from_numpy(g.data.astype(np.float32)), g.shape)
+    nodes = g.shape[0]
+    torch.manual_seed(0)
+    seq = 512 if args.quick else 2048
+    from tests.scorch.test_torch import bigbird_mask
+
+    cases = [
+        ("model gcn", GCN(adj, 64, 64, 16), torch.randn(nodes, 64)),
+        ("model graphsage", SAGE(adj, 64, 64), torch.randn(nodes, 64)),
+        ("model bigbird-attention", BlockSparseAttention(bigbird_mask(seq // 32, 32, 5), 64), torch.randn(seq, 64)),
+        ("model pruned-mlp-90%", PrunedMLP(1024 if not args.quick else 256, 4096 if not args.quick else 1024, 1024 if not args.quick else 256, 0.9, 6), torch.randn(64, 1024 if not args.quick else 256)),
+    ]
+    for case, model, x in cases:
+        with torch.no_grad():
+            compiled = treadle_compile(model)
+            ours = median_ms(lambda: compiled(x), args.repeats)
+            eager = median_ms(lambda: model(x), args.repeats)
+            peers = {"torch.sparse": eager}
+            row = {"case": case, "ours_ms": ours, "torch.sparse_ms": eager, "vs_torch_sparse": eager / ours, "vs_best_torch": eager / ours, "vs_scipy": None}
+        out.append(row)
+        print(f"{case:38s} | {ours:9.3f} | torch.sparse(eager)={eager:.3f} | vs torch.sparse {eager / ours:.2f}x")
+    return out
+
+
+def compile_times() -> list[dict]:
+    """IR → loaded kernel: lowering (text, parse), emit + load excluding gcc, gcc; cached reuse."""
+    import numpy as np
+
+    from treadle.dialects.sparse import named_encoding
+    from treadle.runtime import execute as ex
+    from treadle.runtime import kernels
+
+    csr = named_encoding("csr", 2)
+    out = []
+    print("# compile time per kernel (ms): lower | emit+load (excl. gcc) | gcc | disk-cached reuse | in-memory reuse")
+    for kernel, ops, oshape, oenc in [
+        ("spmv", {"A": ((1000, 999), csr), "x": ((999,), None)}, (1000,), None),
+        ("spmm", {"A": ((1000, 999), csr), "B": ((999, 64), None)}, (1000, 64), None),
+        ("sddmm", {"A": ((1000, 999), csr), "D": ((1000, 32), None), "E": ((32, 999), None)}, (1000, 999), csr),
+        ("spgemm", {"A": ((1000, 999), csr), "B": ((999, 1000), csr)}, (1000, 1000), csr),
+        ("add", {"A": ((1000, 999), csr), "B": ((1000, 999), csr)}, (1000, 999), csr),
+    ]:
+        if kernel == "spmv":
+            kernel_name = "spmv"
+        seed_shape = int(time.time() * 1e6) % 100000 + 7  # a fresh shape: a real gcc run
+        ops2 = {k: (tuple(seed_shape if s == 999 else s for s in shp), e) for k, (shp, e) in ops.items()}
+        oshape2 = tuple(seed_shape if s == 999 else s for s in oshape)
+        st = kernels.statement(kernel, ops2, oshape2, oenc, np.float32)
+        cold = (st.lower_seconds, st.emit_load_seconds, st.compile_seconds)
+        __import__("treadle.runtime.execute", fromlist=["_CACHE"])._CACHE.clear()
+        kernels._OPS.clear()
+        t = time.perf_counter()
+        st2 = kernels.statement(kernel, ops2, oshape2, oenc, np.float32)
+        disk = time.perf_counter() - t
+        t = time.perf_counter()
+        kernels.statement(kernel, ops2, oshape2, oenc, np.float32)
+        mem = time.perf_counter() - t
+        row = {"kernel": kernel, "lower_ms": 1e3 * cold[0], "emit_load_ms": 1e3 * cold[1], "gcc_ms": 1e3 * cold[2], "disk_cached_ms": 1e3 * disk, "memory_cached_ms": 1e3 * mem, "cached": st2.cached}
+        out.append(row)
+        print(f"{kernel:8s} | {row['lower_ms']:7.1f} | {row['emit_load_ms']:7.1f} | {row['gcc_ms']:7.1f} | {row['disk_cached_ms']:7.1f} | {row['memory_cached_ms']:.3f}")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

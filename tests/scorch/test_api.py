@@ -1,0 +1,74 @@
+"""treadle.einsum through the compiled runtime, the reference fallback, explain, dispatch."""
+
+import numpy as np
+import pytest
+
+import treadle
+from treadle.interpreters import sparse as reference
+from treadle.runtime import explain
+from tests.scorch.util import kernel_module, make_tensor, random_array
+
+
+def _no_reference(*_a, **_k):
+    raise AssertionError("the reference ran, but this case compiles")
+
+
+def test_einsum_compiles_spmv(monkeypatch):
+    rng = np.random.default_rng(0)
+    a = random_array(rng, (30, 20), 0.1)
+    x = rng.standard_normal(20)
+    monkeypatch.setattr(reference, "run_reference", _no_reference)
+    y = treadle.einsum("y(i) = A(i, j) * x(j)", A=make_tensor(a, "csr"), x=x)
+    np.testing.assert_allclose(y.to_numpy(), a @ x, rtol=1e-12)
+
+
+def test_einsum_multi_statement_sparse_chain(monkeypatch):
+    rng = np.random.default_rng(1)
+    a, b, m = random_array(rng, (12, 9), 0.3), random_array(rng, (9, 12), 0.3), random_array(rng, (12, 12), 0.2)
+    monkeypatch.setattr(reference, "run_reference", _no_reference)
+    c = treadle.einsum(
+        "T(i, j) = A(i, k) * B(k, j); C(i, j) = M(i, j) * T(i, j)",
+        A=make_tensor(a, "csr"), B=make_tensor(b, "csc"), M=make_tensor(m, "coo"),
+    )
+    np.testing.assert_allclose(c.to_numpy(), m * (a @ b), rtol=1e-12, atol=1e-14)
+
+
+def test_nonlinear_of_sum_falls_back_to_reference():
+    rng = np.random.default_rng(2)
+    a = random_array(rng, (8, 6), 0.4)
+    x = rng.standard_normal(6)
+    y = treadle.einsum("y(i) = relu(sum[j](A(i, j) * x(j)))", A=make_tensor(a, "csr"), x=x)
+    np.testing.assert_allclose(y.to_numpy(), np.maximum(a @ x, 0), rtol=1e-12)
+
+
+def test_explain_names_order_and_route():
+    module, _ = kernel_module("spmm", {"m": 4, "n": 5, "k": 3}, {"A": "csr", "B": "dense"}, "dense")
+    text = explain(module, "f")
+    assert "loop order [i, j, k]" in text and "compiled (C)" in text
+
+
+def test_dispatch_prefers_dense_for_dense_matrices():
+    from treadle.runtime import dispatch
+
+    rng = np.random.default_rng(3)
+    full = make_tensor(rng.standard_normal((512, 512)).astype(np.float32), "csr")
+    very_sparse = make_tensor(random_array(rng, (512, 512), 0.001).astype(np.float32), "csr")
+    assert dispatch.choose_spmm(full, 128, dense_available=True).use_dense
+    assert not dispatch.choose_spmm(very_sparse, 128).use_dense
+    assert "predicted sparse" in dispatch.explain_spmm(very_sparse, 128)
+
+
+def test_unsupported_discordant_pass_error():
+    from treadle.errors import PipelineError
+    from treadle.pipeline import parse, run_pipeline
+
+    module = parse(
+        """
+#csr = #sparse.encoding<{map = (i, j) -> (i : dense, j : compressed)}>
+func.func @f(%A: tensor<4x4xf64, #csr>, %x: tensor<4xf64>) -> tensor<4xf64> {
+  %y = sparse.assign y(j) = A(i, j) * x(i) where A = %A, x = %x : tensor<4x4xf64, #csr>, tensor<4xf64> -> tensor<4xf64> schedule #sparse.schedule<order = [j, i]>
+  func.return %y : tensor<4xf64>
+}"""
+    )
+    with pytest.raises(PipelineError, match="discordant"):
+        run_pipeline(module, "sparse-to-loops")
