@@ -25,7 +25,7 @@ from treadle.dialects.sparse import (
     parse_expression,
 )
 from treadle.errors import Error, ParseError
-from treadle.pipeline import Diagnostic, LocatedParseError, make_context, verify
+from treadle.pipeline import Diagnostic, LocatedParseError, make_context, run_pipeline, verify
 from treadle.tensors import Tensor, resolve_encoding, tensor
 
 DEFAULT_PIPELINE = ""
@@ -59,21 +59,13 @@ def einsum(
         raise Error("index notation names its tensors: pass them as keywords, e.g. A=A, x=x")
     inputs = {name: value if isinstance(value, Tensor) else tensor(value) for name, value in named.items()}
     module = build_program(expression, inputs, format)
-    from treadle.pipeline import run_pipeline as _run
-
-    _run(module, DEFAULT_PIPELINE if pipeline is None else pipeline)
+    run_pipeline(module, DEFAULT_PIPELINE if pipeline is None else pipeline)
     return _execute(module, "main", list(inputs.values()))[0]
 
 
 def run(module: ModuleOp, *args: Any, function: str = "main") -> tuple[Tensor, ...]:
     """Execute `function` of a `sparse` program on tensors; results come in their IR formats."""
-    target = next(
-        (op for op in module.walk() if isinstance(op, func.FuncOp) and op.sym_name.data == function),
-        None,
-    )
-    if target is None:
-        raise Error(f"no function @{function} in the module")
-    expected = target.function_type.inputs.data
+    expected = _function(module, function).function_type.inputs.data
     if len(args) != len(expected):
         raise Error(f"@{function} takes {len(expected)} arguments, {len(args)} given")
     tensors = [a if isinstance(a, Tensor) else tensor(a) for a in args]
@@ -81,26 +73,23 @@ def run(module: ModuleOp, *args: Any, function: str = "main") -> tuple[Tensor, .
 
 
 def _execute(module: ModuleOp, function: str, args: list[Tensor]) -> tuple[Tensor, ...]:
-    """Run `function` on `args`: compiled C kernels (Scorch's runtime) where the loop generator
-    and a C compiler can handle the program, else the numpy reference (the oracle)."""
-    from treadle.errors import CompileError
+    """Run `function` on `args`. Today: the numpy reference, the oracle of every route."""
     from treadle.interpreters.sparse import run_reference
-    from treadle.passes.sparse.lowering import NotSupportedError
-    from treadle.runtime import execute
 
-    try:
-        return execute(module, function, args)
-    except (NotSupportedError, CompileError):
-        pass
     results = run_reference(module, function, tuple(args))
-    return tuple(_as_result(module, function, k, r) for k, r in enumerate(results))
+    outputs = _function(module, function).function_type.outputs.data
+    return tuple(_as_tensor(array, result_type) for array, result_type in zip(results, outputs))
 
 
-def _as_result(module: ModuleOp, function: str, index: int, array: np.ndarray) -> Tensor:
-    target = next(
-        op for op in module.walk() if isinstance(op, func.FuncOp) and op.sym_name.data == function
-    )
-    result_type = target.function_type.outputs.data[index]
+def _function(module: ModuleOp, name: str) -> func.FuncOp:
+    for op in module.walk():
+        if isinstance(op, func.FuncOp) and op.sym_name.data == name:
+            return op
+    raise Error(f"no function @{name} in the module")
+
+
+def _as_tensor(array: np.ndarray, result_type: Any) -> Tensor:
+    """A result array stored in the format its IR type names."""
     encoding = result_type.encoding if isinstance(result_type, TensorType) else None
     return tensor(array, encoding if isinstance(encoding, EncodingAttr) else "dense")
 

@@ -40,6 +40,8 @@ class Diagnostic:
     source_line: str = ""
 
     def __str__(self) -> str:
+        if self.line <= 0:  # no source position (e.g. a pass failed on the whole module)
+            return f"{self.file}: error: {self.message}"
         text = f"{self.file}:{self.line}:{self.column}: error: {self.message}"
         if self.source_line:
             text += f"\n{self.source_line}\n{' ' * max(self.column - 1, 0)}^"

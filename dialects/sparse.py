@@ -195,19 +195,17 @@ class EncodingAttr(ParametrizedAttribute):
             if not 0 <= level.dim.data < rank:
                 raise VerifyException(f"level refers to dimension {level.dim.data} of {rank}")
             uses[level.dim.data].append(level)
-        for d, levels in uses.items():
-            ops = sorted(level.block_op.data for level in levels)
+        for d, levels in uses.items():  # each list is in level order
             name = self.names[d]
+            ops = [level.block_op.data for level in levels]
             if ops == [""]:
                 continue
             if ops == ["floordiv", "mod"] and levels[0].block == levels[1].block:
-                if self.levels.data.index(
-                    next(lv for lv in levels if lv.block_op.data == "floordiv")
-                ) > self.levels.data.index(next(lv for lv in levels if lv.block_op.data == "mod")):
-                    raise VerifyException(
-                        f"dimension '{name}': the 'floordiv' level must come before the 'mod' level"
-                    )
                 continue
+            if ops == ["mod", "floordiv"]:
+                raise VerifyException(
+                    f"dimension '{name}': the 'floordiv' level must come before the 'mod' level"
+                )
             if not levels:
                 raise VerifyException(f"dimension '{name}' is not stored by any level")
             raise VerifyException(
