@@ -73,9 +73,17 @@ def run(module: ModuleOp, *args: Any, function: str = "main") -> tuple[Tensor, .
 
 
 def _execute(module: ModuleOp, function: str, args: list[Tensor]) -> tuple[Tensor, ...]:
-    """Run `function` on `args`. Today: the numpy reference, the oracle of every route."""
+    """Run `function` on `args`: compiled C kernels (Scorch's runtime, `treadle.runtime`) where
+    the loop generator and a C compiler handle the program, else the numpy reference."""
+    from treadle.errors import CompileError
     from treadle.interpreters.sparse import run_reference
+    from treadle.passes.sparse.lowering import NotSupportedError
+    from treadle.runtime import execute
 
+    try:
+        return execute(module, function, args)
+    except (NotSupportedError, CompileError):
+        pass
     results = run_reference(module, function, tuple(args))
     outputs = _function(module, function).function_type.outputs.data
     return tuple(_as_tensor(array, result_type) for array, result_type in zip(results, outputs))

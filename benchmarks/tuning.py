@@ -29,7 +29,7 @@ from tqdm import tqdm
 from benchmarks.tuning_tasks import catbench, methods, synthetic
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "catbench"
-RANDOM_LONG = 2000  # evaluations random search gets to measure its evaluations-to-10%
+RANDOM_LONG = 1000  # evaluations random search gets to measure its evaluations-to-10%
 
 
 def _tasks(data_dir: Path, quick: bool):
@@ -120,6 +120,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="2 tasks, 2 seeds, budgets 10,20; for CI")
     ap.add_argument("--no-overhead", action="store_true", help="skip the overhead measurement")
     ap.add_argument("--json", type=Path, help="write all rows as JSON here")
+    ap.add_argument("--jobs-log", type=Path, help="append each finished run here as a JSON line; runs "
+                    "already in it are not repeated (so an interrupted benchmark resumes)")
     ap.add_argument("--plot-dir", type=Path, help="write one convergence PNG per task here")
     args = ap.parse_args(argv)
     budgets = [10, 20] if args.quick else [int(b) for b in args.budgets.split(",")]
@@ -136,14 +138,23 @@ def main(argv=None) -> int:
     jobs = [(t.name, m, budget, s) for t in tasks for m in wanted for s in seeds]
     if "random" in wanted and not args.quick:
         jobs += [(t.name, "random-long", RANDOM_LONG, s) for t in tasks for s in seeds]
-    jobs.sort(key=lambda j: j[1] in ("random", "random-long"))  # slow jobs first
+    jobs.sort(key=lambda j: (j[1] == "random-long", j[3]))  # seed by seed: a cut-off run stays balanced
     results: dict = {}
     seconds: dict = {}
+    if args.jobs_log and args.jobs_log.exists():
+        for line in args.jobs_log.read_text().splitlines():
+            e = json.loads(line)
+            results[(e["task"], e["method"], e["seed"])] = e["values"]
+            seconds.setdefault((e["task"], e["method"]), []).append(e["seconds"])
+    jobs = [j for j in jobs if (j[0], j[1], j[3]) not in results]
     with mp.get_context("fork").Pool(args.workers, _init, (str(args.data), args.quick)) as pool:
         for name, m, s, values, dt in tqdm(pool.imap_unordered(_job_any, jobs), total=len(jobs),
                                            desc="benchmark", file=sys.stderr):
             results[(name, m, s)] = values
             seconds.setdefault((name, m), []).append(dt)
+            if args.jobs_log:
+                with args.jobs_log.open("a") as f:
+                    f.write(json.dumps({"task": name, "method": m, "seed": s, "values": values, "seconds": dt}) + "\n")
     rows = _report(tasks, wanted, seeds, budgets, results, seconds, args.quick)
     out = {"seeds": seeds, "budgets": budgets, "methods": wanted, "rows": rows,
            "task (b)": "not run: needs the Scorch compiler (Treadle's own SpMM/SDDMM/SpMV schedules)"}

@@ -2,9 +2,10 @@
 Dense/sparse dispatch with a calibrated cost model, and `explain` for its decisions.
 
 Why calibrated: whether a 10%-dense matrix is faster through BLAS or through a compiled sparse
-kernel depends on the machine. On first use the model times two probes — a compiled CSR SpMM
-(seconds per stored-entry×column) and a dense torch matmul (seconds per multiply-add) — and
-predicts both sides of each later call from nnz and shapes:
+kernel depends on the machine. On first use the model times probes — compiled CSR SpMMs at two
+densities (seconds per stored entry × column, and per output row × column) and a dense torch
+matmul (seconds per multiply-add) — and predicts both sides of each later call from nnz and
+shapes:
 
     sparse = nnz·k·c_sparse + m·k·c_out        dense = m·n·k·c_dense + m·n·c_densify
 
@@ -59,18 +60,24 @@ def calibrate(force: bool = False) -> Calibration:
     rng = np.random.default_rng(0)
     m = n = 1024
     k = 64
-    nnz = 20000
-    coords = np.unique(rng.integers(0, m, size=(nnz, 2)), axis=0).T
-    a = from_coordinates((m, n), coords, rng.random(coords.shape[1]).astype(np.float32), named_encoding("csr", 2))
     b = rng.random((n, k), dtype=np.float32)
-    t_sparse = _median_time(lambda: spmm(a, b))
+
+    def probe(nnz: int) -> tuple[Tensor, float]:
+        coords = np.unique(rng.integers(0, m, size=(nnz, 2)), axis=0).T
+        values = rng.random(coords.shape[1]).astype(np.float32)
+        a = from_coordinates((m, n), coords, values, named_encoding("csr", 2))
+        return a, _median_time(lambda: spmm(a, b))
+
+    # Two probes that differ only in nnz separate the per-entry cost from the per-output-row cost.
+    (a1, t1), (a2, t2) = probe(10_000), probe(80_000)
+    c_sparse = max(t2 - t1, 1e-9) / ((a2.nnz - a1.nnz) * k)
+    c_out = max(t1 - c_sparse * a1.nnz * k, 0.0) / (m * k)
     bd = torch.from_numpy(b)
-    ad = torch.from_numpy(a.to_numpy())
+    ad = torch.from_numpy(a2.to_numpy())
     t_dense = _median_time(lambda: ad @ bd)
     t_densify = _median_time(lambda: torch.zeros(m, n))
-    c_out = 0.25 * t_sparse / (m * k)
     _CAL = Calibration(
-        c_sparse=max(t_sparse - c_out * m * k, 1e-12) / (a.nnz * k),
+        c_sparse=c_sparse,
         c_out=c_out,
         c_dense=t_dense / (m * n * k),
         c_densify=t_densify / (m * n),

@@ -92,14 +92,21 @@ def compile_statement(op: AssignOp) -> CompiledStatement:
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    from treadle.backends.c import compile_module
+    from treadle.backends.c import compile_module, compile_source
     from treadle.pipeline import make_context
 
     start = time.perf_counter()
-    text = StatementLowering(op, "kernel").generate()
-    module = Parser(make_context(), text, "sparse-to-loops").parse_module()
-    lowered = time.perf_counter()
-    library = compile_module(module)
+    stored = _load_index(key)
+    if stored is not None:
+        text, source = stored
+        lowered = time.perf_counter()
+        library = compile_source(source)
+    else:
+        text = StatementLowering(op, "kernel").generate()
+        module = Parser(make_context(), text, "sparse-to-loops").parse_module()
+        lowered = time.perf_counter()
+        library = compile_module(module)
+        _store_index(key, text, library.source)
     timings = library.timings
     compiled = CompiledStatement(
         op,
@@ -113,6 +120,66 @@ def compile_statement(op: AssignOp) -> CompiledStatement:
     )
     _CACHE[key] = compiled
     return compiled
+
+
+def _index_path(key: str):
+    import hashlib
+
+    from treadle.backends.c import cache_dir
+
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return cache_dir().parent / "scorch" / f"{digest}.json"
+
+
+def _store_index(key: str, loop_ir: str, source) -> None:
+    """Remember statement → C source (and ABI), so a new process skips lowering and emitting.
+    Written atomically (temp file + rename): safe when several processes compile at once."""
+    import json
+    import os
+    import tempfile
+
+    path = _index_path(key)
+    functions = {
+        name: {
+            "args": [[p.c_type, p.dtype, None if p.shape is None else list(p.shape)] for p in abi.args],
+            "results": [[p.c_type, p.dtype, None if p.shape is None else list(p.shape)] for p in abi.results],
+            "written": sorted(abi.written_args),
+        }
+        for name, abi in source.functions.items()
+    }
+    record = {"key": key, "loop_ir": loop_ir, "c": source.text, "openmp": source.uses_openmp, "functions": functions}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(record, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the index is an optimization only
+
+
+def _load_index(key: str):
+    import json
+
+    from treadle.backends.c import CSource
+    from treadle.backends.c.abi import FunctionABI, ParamABI
+
+    path = _index_path(key)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("key") != key:
+        return None
+
+    def param(p):
+        return ParamABI(p[0], p[1], None if p[2] is None else tuple(p[2]))
+
+    functions = {
+        name: FunctionABI(name, tuple(map(param, f["args"])), tuple(map(param, f["results"])), frozenset(f["written"]))
+        for name, f in record["functions"].items()
+    }
+    return record["loop_ir"], CSource(record["c"], functions, record["openmp"])
 
 
 def convert(t: Tensor, encoding) -> Tensor:

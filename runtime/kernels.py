@@ -16,7 +16,7 @@ from xdsl.ir import Block
 
 from treadle.dialects.sparse import AssignOp, EncodingAttr, ScheduleAttr
 from treadle.pipeline import parse
-from treadle.runtime.execute import compile_statement, CompiledStatement
+from treadle.runtime.execute import CompiledStatement, compile_statement
 from treadle.tensors import Tensor
 
 STATEMENTS = {
@@ -49,9 +49,6 @@ def statement(kernel: str, operands: dict[str, tuple[tuple[int, ...], EncodingAt
     names = list(operands)
     block = Block(arg_types=[_type(s, dtype, e) for s, e in operands.values()])
     _BLOCKS.append(block)
-    from treadle.pipeline import make_context  # noqa: F401  (dialects registered)
-    from xdsl.parser import Parser
-
     expr_module = parse(
         "func.func @e(" + ", ".join(f"%{n}: {t}" for n, t in zip(names, (a.type for a in block.args))) + ") -> "
         + str(_type(out_shape, dtype, out_enc)) + " {\n  %r = sparse.assign " + text + " where "

@@ -18,12 +18,17 @@ def test_demo_runs_and_checks_against_numpy():
 
 
 def test_demo_reports_a_mismatch(monkeypatch):
-    """The demo's check can fail: with a broken reference it exits 1."""
+    """The demo's check can fail: with broken compiled results it exits 1."""
+    import treadle.runtime as runtime
+    from treadle.tensors import Tensor
     from treadle.tools import cli
-    import treadle.interpreters.sparse as reference
 
-    real = reference.evaluate_assign
-    monkeypatch.setattr(reference, "evaluate_assign", lambda op, arrays: real(op, arrays) + 1.0)
+    real = runtime.execute
+
+    def off_by_one(module, function, args):
+        return tuple(Tensor(t.shape, t.encoding, t.levels, t.values + 1.0) for t in real(module, function, args))
+
+    monkeypatch.setattr(runtime, "execute", off_by_one)
     assert cli.main(["demo", "--size", "8"]) == 1
 
 

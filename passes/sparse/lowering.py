@@ -347,9 +347,11 @@ class StatementLowering:
             b.depth += 1
             ivs.append(iv)
         b.line(f"memref.store {zero}, {self.out}[{', '.join(ivs)}] : {self.out_type}")
-        for _ in shape:
+        for k in range(len(shape)):
             b.depth -= 1
-            b.line("}")
+            # The fill is as parallel as the kernel (large outputs: a serial fill dominates).
+            parallel = k == len(shape) - 1 and self.parallel and shape[0] > 1
+            b.line("}" + (' {treadle.omp = {schedule = "static"}}' if parallel else ""))
 
     def _accumulate_pattern(self, value: str, index_values: dict[str, str]) -> None:
         """Output values live at the pattern operand's last-level position."""
@@ -435,10 +437,10 @@ class StatementLowering:
         def gather_end(iv: str, n: str) -> None:
             base64 = b.op(f"memref.load {pos}[{iv}] : memref<?xi64>", "base")
             base = b.op(f"arith.index_cast {base64} : i64 to index", "base")
-            # Short rows: insertion-sort the touched columns; long rows (n*n > cols): scan the
+            # Short rows: insertion-sort the touched columns; long rows (n*n > 4*cols): scan the
             # marks in column order instead, which is O(cols) and already sorted.
             square = b.op(f"arith.muli {n}, {n} : index", "sq")
-            long_row = b.op(f"arith.cmpi ugt, {square}, {b.const(cols)} : index", "long")
+            long_row = b.op(f"arith.cmpi ugt, {square}, {b.const(4 * cols)} : index", "long")
             b.line(f"scf.if {long_row} {{")
             b.depth += 1
             tag = b.op(f"arith.addi {iv}, {b.const(1 + rows)} : index", "tag")

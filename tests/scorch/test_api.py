@@ -47,15 +47,34 @@ def test_explain_names_order_and_route():
     assert "loop order [i, j, k]" in text and "compiled (C)" in text
 
 
-def test_dispatch_prefers_dense_for_dense_matrices():
+def test_dispatch_follows_its_cost_model(monkeypatch):
+    """The decision is the cheaper prediction (a fixed calibration: no timing in the test)."""
     from treadle.runtime import dispatch
 
+    cal = dispatch.Calibration(c_sparse=1e-9, c_out=1e-9, c_dense=1e-11, c_densify=1e-10)
+    monkeypatch.setattr(dispatch, "_CAL", cal)
     rng = np.random.default_rng(3)
     full = make_tensor(rng.standard_normal((512, 512)).astype(np.float32), "csr")
     very_sparse = make_tensor(random_array(rng, (512, 512), 0.001).astype(np.float32), "csr")
-    assert dispatch.choose_spmm(full, 128, dense_available=True).use_dense
-    assert not dispatch.choose_spmm(very_sparse, 128).use_dense
-    assert "predicted sparse" in dispatch.explain_spmm(very_sparse, 128)
+    dense_side = dispatch.choose_spmm(full, 128, dense_available=True)
+    assert dense_side.use_dense
+    assert dense_side.sparse_seconds == pytest.approx(full.nnz * 128 * 1e-9 + 512 * 128 * 1e-9)
+    assert dense_side.dense_seconds == pytest.approx(512 * 512 * 128 * 1e-11)
+    sparse_side = dispatch.choose_spmm(very_sparse, 128)
+    assert not sparse_side.use_dense
+    assert "sparse (compiled treadle kernel): predicted sparse" in sparse_side.explain()
+    monkeypatch.setattr(dispatch, "MODE", "dense")
+    assert dispatch.choose_spmm(very_sparse, 128).use_dense
+
+
+def test_calibration_measures_positive_costs(monkeypatch):
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "_CAL", None)
+    cal = dispatch.calibrate()
+    assert all(np.isfinite(v) and v >= 0 for v in vars(cal).values())
+    assert cal.c_sparse > 0 and cal.c_dense > 0
+    assert dispatch.calibrate() is cal  # once per process
 
 
 def test_unsupported_discordant_pass_error():
@@ -72,3 +91,25 @@ func.func @f(%A: tensor<4x4xf64, #csr>, %x: tensor<4xf64>) -> tensor<4xf64> {
     )
     with pytest.raises(PipelineError, match="discordant"):
         run_pipeline(module, "sparse-to-loops")
+
+
+def test_statement_index_reused_across_processes(tmp_path, monkeypatch):
+    """A second 'process' (empty in-memory cache) loads the kernel from the on-disk index
+    without lowering, and computes the same result."""
+    import sys
+
+    from treadle.runtime import kernels
+
+    ex = sys.modules["treadle.runtime.execute"]
+    monkeypatch.setenv("TREADLE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(ex, "_CACHE", {})
+    monkeypatch.setattr(kernels, "_OPS", {})
+    rng = np.random.default_rng(7)
+    a = make_tensor(random_array(rng, (13, 11), 0.3), "csr")
+    b = rng.standard_normal((11, 3))
+    first = kernels.spmm(a, b)
+    assert list((tmp_path / "scorch").glob("*.json"))
+    monkeypatch.setattr(ex, "_CACHE", {})
+    monkeypatch.setattr(kernels, "_OPS", {})
+    monkeypatch.setattr(ex, "StatementLowering", None)  # lowering must not run again
+    np.testing.assert_array_equal(kernels.spmm(a, b), first)

@@ -88,3 +88,38 @@ def test_spmv_matches_scipy():
     x = np.random.default_rng(4).standard_normal(40)
     (y,) = execute(module, "f", [make_tensor(a.toarray(), "csr"), make_tensor(x, "dense")])
     np.testing.assert_allclose(y.to_numpy(), a @ x, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kernel,schedule",
+    [
+        ("spmm", "#sparse.schedule<order = [i, j, k], tile = {k = 3}, parallel = i, omp = dynamic, chunk = 2>"),
+        ("spmm", "#sparse.schedule<order = [k, i, j], tile = {k = 4}>"),
+        ("spmv", "#sparse.schedule<order = [i, j], parallel = i, omp = guided, chunk = 1>"),
+        ("sddmm", "#sparse.schedule<order = [i, j, k], tile = {k = 2}, parallel = i>"),
+        ("spgemm", "#sparse.schedule<order = [i, k, j], parallel = i>"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["csr", "bsr:2x2", "coo"])
+def test_schedules(kernel, schedule, fmt):
+    formats = {n: (fmt if r == "S" else "dense") for n, _, r in KERNELS[kernel][1]}
+    for out_fmt in OUTPUTS[kernel][:2]:
+        run_both(kernel, {"m": 8, "n": 6, "k": 10}, formats, out_fmt, seed=5, density=0.4, schedule=schedule)
+
+
+def test_kernel_helpers_match_numpy():
+    from treadle.runtime import kernels
+
+    rng = np.random.default_rng(6)
+    a = random_array(rng, (40, 30), 0.1).astype(np.float32)
+    at = make_tensor(a, "csr")
+    x = rng.standard_normal(30).astype(np.float32)
+    b = rng.standard_normal((30, 7)).astype(np.float32)
+    np.testing.assert_allclose(kernels.spmv(at, x), a @ x, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(kernels.spmm(at, b), a @ b, rtol=1e-5, atol=1e-5)
+    xb = rng.standard_normal((5, 30)).astype(np.float32)
+    np.testing.assert_allclose(kernels.linear_t(xb, make_tensor(a, "csr")), xb @ a.T, rtol=1e-5, atol=1e-5)
+    d = rng.standard_normal((40, 4)).astype(np.float32)
+    e = rng.standard_normal((4, 30)).astype(np.float32)
+    out = kernels.sddmm(at, d, e, at.encoding)
+    np.testing.assert_allclose(out.to_numpy(), a * (d @ e), rtol=1e-5, atol=1e-5)
