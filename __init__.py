@@ -17,13 +17,14 @@ _LAZY = {
     "build_program": "treadle.api",
     "parse": "treadle.pipeline",
     "run_pipeline": "treadle.pipeline",
-    "passes": "treadle.pipeline",
 }
 
-__all__ = [*_LAZY, "CompileError", "Error", "ParseError", "PipelineError", "VerifyError"]
+__all__ = [*_LAZY, "passes", "CompileError", "Error", "ParseError", "PipelineError", "VerifyError"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "passes":  # the package `treadle.passes` is callable: treadle.passes()
+        return import_module("treadle.passes")
     if name in _LAZY:
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value

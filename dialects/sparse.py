@@ -268,6 +268,8 @@ class EncodingAttr(ParametrizedAttribute):
     def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
         start = parser.pos
         with parser.in_angle_brackets():
+            if (name := parser.parse_optional_str_literal()) is not None:
+                return _parse_named_encoding(parser, name, start)
             parser.parse_punctuation("{")
             parser.parse_keyword("map", " in a sparse encoding")
             parser.parse_punctuation("=")
@@ -283,6 +285,20 @@ class EncodingAttr(ParametrizedAttribute):
         except VerifyException as err:
             parser.raise_error(f"invalid sparse encoding: {err}", start, parser.pos)
         return list(encoding.parameters)
+
+
+def _parse_named_encoding(parser: AttrParser, name: str, start: int) -> list[Attribute]:
+    """`"csr"`, `"bsr:4x4"`, `"coo", rank = 3`: a shorthand (it prints in the full form)."""
+    fixed_rank = NAMED_FORMATS.get(name.strip().lower(), (2, ""))[0]
+    rank = 2 if fixed_rank is None else fixed_rank
+    if parser.parse_optional_punctuation(",") is not None:
+        parser.parse_keyword("rank", " after a named sparse encoding")
+        parser.parse_punctuation("=")
+        rank = parser.parse_integer(allow_boolean=False, allow_negative=False)
+    try:
+        return list(named_encoding(name, rank).parameters)
+    except ValueError as err:
+        parser.raise_error(str(err), start, parser.pos)
 
 
 def _parse_level_map(parser: AttrParser) -> tuple[list[str], list[LevelAttr]]:

@@ -4,13 +4,14 @@ Why: in SpMM/SDDMM the dense operand's row (`B(j, :)`) is reused by every nonzer
 A; tiling the dense index `k` puts the tile loop where `k` is in the order and the intra-tile
 loop innermost, so the inner loop is a short contiguous (vectorizable) loop and a tile of the
 dense operand stays in cache across rows. With no `index`, the pass tiles the statement's
-innermost index that no sparse operand carries; a size at least the extent is dropped.
+innermost index that no sparse operand carries; a size at least the extent is dropped. A named
+index that a sparse operand carries is not tiled, and `sparse.note` says so.
 """
 
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern, op_type_rewrite_pattern
 
@@ -34,7 +35,13 @@ class Tile(RewritePattern):
     def match_and_rewrite(self, op: AssignOp, rewriter: PatternRewriter) -> None:
         candidates = dense_indices(op)
         index = self.index or (candidates[-1] if candidates else "")
-        if not index or index not in candidates:
+        if index in op.index_ranges() and index not in candidates:
+            note = StringAttr(f"not tiled: index {index} is carried by a sparse operand")
+            if op.attributes.get("sparse.note") != note:
+                op.attributes["sparse.note"] = note
+                rewriter.notify_op_modified(op)
+            return
+        if not index:
             return
         if op.index_ranges().get(index, 0) <= self.size:
             return

@@ -106,3 +106,23 @@ def test_float32_stays_float32():
 def test_zero_dimensional_result():
     s = treadle.einsum("s = A(i,j) * A(i,j)", A=treadle.tensor(np.ones((2, 3)), format="coo"))
     assert s.shape == () and float(s.to_numpy()) == 6.0
+
+
+def test_public_pipeline_api():
+    """treadle.parse / run_pipeline / passes, also after a compiled run has imported the passes
+    package (which would otherwise shadow `treadle.passes`)."""
+    treadle.einsum("ij,j->i", np.eye(3), np.ones(3))
+    listed = treadle.passes()
+    assert listed["sparse-tile"]["options"] == {"index": ("str", ""), "size": ("int", 32)}
+    assert listed["sparse-to-loops"]["description"].startswith("Lower every single-statement")
+    module = treadle.parse(
+        """
+func.func @f(%A: tensor<4x4xf64, #sparse.encoding<"csr">>, %x: tensor<4xf64>) -> tensor<4xf64> {
+  %y = sparse.assign y(i) = A(i, j) * x(j) where A = %A, x = %x : tensor<4x4xf64, #sparse.encoding<"csr">>, tensor<4xf64> -> tensor<4xf64>
+  func.return %y : tensor<4xf64>
+}"""
+    )
+    treadle.run_pipeline(module, "sparse-order-loops,sparse-tile{index=j size=2}")
+    assert "not tiled: index j is carried by a sparse operand" in str(module)
+    with pytest.raises(treadle.PipelineError, match="no-such-pass"):
+        treadle.run_pipeline(module, "no-such-pass")

@@ -247,3 +247,18 @@ func.func @f() attributes {
 func.func @f() attributes {
   // expected-error @+1 {{block size must be positive, got 0}}
   e = #sparse.level<#builtin.int<0>, "dense", "mod", #builtin.int<0>, []>} { func.return }
+
+// -----
+
+// expected-error @+1 {{unknown format 'csq', expected one of dense, compressed, csr, csc, dcsr, dcsc, coo, csf, bsr:RxC or a #sparse.encoding}}
+func.func @f(%a: tensor<8x8xf64, #sparse.encoding<"csq">>) { func.return }
+
+// -----
+
+// expected-error @+1 {{format 'csf' is for rank 3, but the tensor has rank 2}}
+func.func @f(%a: tensor<8x8xf64, #sparse.encoding<"csf", rank = 2>>) { func.return }
+
+// -----
+
+// expected-error @+1 {{format 'bsr:4' must look like bsr:RxC, e.g. bsr:4x4}}
+func.func @f(%a: tensor<8x8xf64, #sparse.encoding<"bsr:4">>) { func.return }

@@ -1,5 +1,6 @@
 // RUN: treadle-opt %s -p 'sparse-order-loops,sparse-tile{size=16}' | filecheck %s
 // RUN: treadle-opt %s -p 'sparse-tile{index=k size=8},sparse-to-loops{strict=false}' | filecheck %s --check-prefix=LOOPS
+// RUN: treadle-opt %s -p 'sparse-order-loops,sparse-tile{index=j size=4}' | filecheck %s --check-prefix=NAMED
 #csr = #sparse.encoding<{map = (i, j) -> (i : dense, j : compressed)}>
 #csc = #sparse.encoding<{map = (i, j) -> (j : dense, i : compressed)}>
 func.func @spmv(%A: tensor<8x16xf64, #csr>, %x: tensor<16xf64>) -> tensor<8xf64> {
@@ -46,3 +47,14 @@ func.func @add(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8
 // LOOPS: scf.for %{{.*}} = %[[KT]] to %[[STOP]] step %{{.*}} {
 // LOOPS: arith.mulf
 // LOOPS: memref.store {{.*}}, %C_out
+
+// A named index that a sparse operand carries is left alone, with a note; statements without
+// the index are untouched.
+// NAMED-LABEL: func.func @spmv
+// NAMED: sparse.note = "not tiled: index j is carried by a sparse operand"
+// NAMED-LABEL: func.func @spmm
+// NAMED: sparse.note = "not tiled: index j is carried by a sparse operand"
+// NAMED-LABEL: func.func @sddmm
+// NAMED: sparse.note = "not tiled: index j is carried by a sparse operand"
+// NAMED-LABEL: func.func @spgemm
+// NAMED: sparse.note = "not tiled: index j is carried by a sparse operand"
