@@ -662,10 +662,12 @@ OMP_SCHEDULES = ("static", "dynamic", "guided")
 class ScheduleAttr(ParametrizedAttribute):
     """
     How a statement's loops run: loop order, tile sizes per index, the parallel loop and its
-    OpenMP schedule and chunk. Scheduling passes fill it; every field is optional.
+    OpenMP schedule and chunk, and the unroll-and-jam factor of the innermost sparse reduction
+    loop. Scheduling passes fill it; every field is optional.
 
     ```mlir
-    #sparse.schedule<order = [i, k, j], tile = {j = 32}, parallel = i, omp = dynamic, chunk = 64>
+    #sparse.schedule<order = [i, k, j], tile = {j = 32}, parallel = i, omp = dynamic, chunk = 64,
+                     unroll = 4>
     ```
     """
 
@@ -676,6 +678,7 @@ class ScheduleAttr(ParametrizedAttribute):
     parallel: StringAttr
     omp: StringAttr
     chunk: IntAttr
+    unroll: IntAttr
 
     def __init__(
         self,
@@ -684,6 +687,7 @@ class ScheduleAttr(ParametrizedAttribute):
         parallel: str = "",
         omp: str = "static",
         chunk: int = 0,
+        unroll: int = 1,
     ):
         super().__init__(
             ArrayAttr(StringAttr(i) for i in order),
@@ -691,6 +695,7 @@ class ScheduleAttr(ParametrizedAttribute):
             StringAttr(parallel),
             StringAttr(omp),
             IntAttr(chunk),
+            IntAttr(unroll),
         )
 
     @property
@@ -713,6 +718,8 @@ class ScheduleAttr(ParametrizedAttribute):
             )
         if self.chunk.data < 0:
             raise VerifyException(f"chunk must be non-negative, got {self.chunk.data}")
+        if self.unroll.data < 1:
+            raise VerifyException(f"unroll must be positive, got {self.unroll.data}")
 
     def print_parameters(self, printer: Printer) -> None:
         fields: list[str] = []
@@ -728,19 +735,23 @@ class ScheduleAttr(ParametrizedAttribute):
             fields.append(f"omp = {self.omp.data}")
         if self.chunk.data:
             fields.append(f"chunk = {self.chunk.data}")
+        if self.unroll.data != 1:
+            fields.append(f"unroll = {self.unroll.data}")
         printer.print_string(f"<{', '.join(fields)}>")
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
         order: list[str] = []
         tiles: dict[str, int] = {}
-        parallel, omp, chunk = "", "static", 0
+        parallel, omp, chunk, unroll = "", "static", 0, 1
         start = parser.pos
         with parser.in_angle_brackets():
             seen: set[str] = set()
             while True:
                 pos = parser.pos
-                key = parser.parse_optional_keyword_in(("order", "tile", "parallel", "omp", "chunk"))
+                key = parser.parse_optional_keyword_in(
+                    ("order", "tile", "parallel", "omp", "chunk", "unroll")
+                )
                 if key is None:
                     break
                 if key in seen:
@@ -763,12 +774,14 @@ class ScheduleAttr(ParametrizedAttribute):
                     parallel = parser.parse_identifier(" (an index)")
                 elif key == "omp":
                     omp = parser.parse_identifier(" (an OpenMP schedule)")
-                else:
+                elif key == "chunk":
                     chunk = parser.parse_integer(allow_boolean=False, allow_negative=False)
+                else:
+                    unroll = parser.parse_integer(allow_boolean=False, allow_negative=False)
                 if parser.parse_optional_punctuation(",") is None:
                     break
         try:
-            schedule = ScheduleAttr(order, tiles, parallel, omp, chunk)
+            schedule = ScheduleAttr(order, tiles, parallel, omp, chunk, unroll)
         except VerifyException as err:
             parser.raise_error(f"invalid schedule: {err}", start, parser.pos)
         return list(schedule.parameters)

@@ -9,6 +9,7 @@ memory by statement text and types, and on disk by the C backend's content hash.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,12 +123,27 @@ def compile_statement(op: AssignOp) -> CompiledStatement:
     return compiled
 
 
+@functools.cache
+def _generator_fingerprint() -> str:
+    """A hash of the code that turns a statement into C (the loop generator and the C
+    backend), so the on-disk index never serves C from another version of them."""
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = [root / "passes" / "sparse" / "lowering.py", *sorted((root / "backends" / "c").glob("*.py"))]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
 def _index_path(key: str):
     import hashlib
 
     from treadle.backends.c import cache_dir
 
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    digest = hashlib.sha256((_generator_fingerprint() + key).encode()).hexdigest()[:32]
     return cache_dir().parent / "scorch" / f"{digest}.json"
 
 

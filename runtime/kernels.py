@@ -63,14 +63,17 @@ def statement(kernel: str, operands: dict[str, tuple[tuple[int, ...], EncodingAt
 
 
 def default_schedule(op: AssignOp) -> ScheduleAttr | None:
-    """Concordant order; the outer loop parallel (dynamic, chunk 16) where race-free."""
+    """Concordant order; the outer loop parallel (dynamic, chunk 16) where race-free; the
+    innermost sparse reduction unrolled-and-jammed by 4 where that applies."""
     from treadle.passes.sparse.order import choose_order
     from treadle.passes.sparse.parallelize import race_free_outer
+    from treadle.passes.sparse.unroll import unroll_candidate
 
     order = choose_order(op).order
     probe = AssignOp(op.output_name.data, op.lhs_indices, op.expr, dict(zip(op.names, op.inputs)), op.result.type, ScheduleAttr(order))
     index, _ = race_free_outer(probe)
-    return ScheduleAttr(order, None, index, "dynamic" if index else "static", 16 if index else 0)
+    unroll = 4 if unroll_candidate(probe)[0] else 1
+    return ScheduleAttr(order, None, index, "dynamic" if index else "static", 16 if index else 0, unroll)
 
 
 def spmm(a: Tensor, b: np.ndarray) -> np.ndarray:

@@ -62,6 +62,7 @@ PASSES: dict[str, Callable[[], Any]] = {
     "sparse-order-loops": _sparse_pass("order_loops", "SparseOrderLoopsPass"),
     "sparse-tile": _sparse_pass("tile", "SparseTilePass"),
     "sparse-parallelize": _sparse_pass("parallelize", "SparseParallelizePass"),
+    "sparse-unroll": _sparse_pass("unroll", "SparseUnrollPass"),
     "sparse-to-loops": _sparse_pass("to_loops", "SparseToLoopsPass"),
     "twill-schedule": _twill_schedule,
     "twill-materialize-roles": _twill_materialize_roles,

@@ -268,6 +268,7 @@ class StatementLowering:
         self.parallel = self.schedule.parallel.data if self.schedule is not None else ""
         self.omp = self.schedule.omp.data if self.schedule is not None else "static"
         self.chunk = self.schedule.chunk.data if self.schedule is not None else 0
+        self.unroll = self.schedule.unroll.data if self.schedule is not None else 1
         self.pattern = pattern_source(op)
         if self.out_enc is not None and self.pattern is None:
             levels = [(lv.dim.data, lv.kind.data, lv.block_op.data) for lv in self.out_enc.levels]
@@ -371,42 +372,243 @@ class StatementLowering:
 
     # -- sparse output (CSR, two phases through a dense workspace row) ------------------
 
-    def _sparse_output(self, terms: list[ExprAttr]) -> str:
+    def _merge_terms(self, terms: list[ExprAttr]) -> list[AccessAttr] | None:
+        """Per term, its one sparse operand, when every term is a CSR operand at the output's
+        indices times dense factors: then the union is a merge of sorted rows (no workspace)."""
+        out = []
+        for term in terms:
+            accesses = list(term.accesses())
+            sparse = [a for a in accesses if self.args[a.tensor.data].encoding is not None]
+            if len(sparse) != 1 or sparse[0].index_names != self.op.lhs_indices:
+                return None
+            if any(i not in self.op.lhs_indices for a in accesses for i in a.index_names):
+                return None
+            levels = self.args[sparse[0].tensor.data].encoding.levels.data  # type: ignore[union-attr]
+            shape = [(lv.dim.data, lv.kind.data, lv.block_op.data, lv.unique, lv.ordered) for lv in levels]
+            if shape != [(0, "dense", "", True, True), (1, "compressed", "", True, True)]:
+                return None
+            out.append(sparse[0])
+        return out
+
+    def _merge_output(self, terms: list[ExprAttr], sparse: list[AccessAttr]) -> str:
+        """The union merge lattice of sorted rows in one loop: each term's cursor yields its
+        next column or `cols` when done; the smallest column is emitted with the sum of the
+        terms standing at it, and those advance. Counted in a first pass, written in a second;
+        rows are independent, so the row loop is parallel."""
         b = self.b
         rows, cols = self.out_shape
         row_index, col_index = self.op.lhs_indices
-        idx = "index"
-        c0, c1 = b.const(0), b.const(1)
-        mark = b.op(f"memref.alloc({b.const(cols)}) : memref<?xindex>", "mark")
-        w = b.op(f"memref.alloc({b.const(cols)}) : memref<?x{self.et}>", "w")
-        lst = b.op(f"memref.alloc({b.const(cols)}) : memref<?xindex>", "list")
-        cnt = b.op(f"memref.alloc({c1}) : memref<?xindex>", "cnt")
+        c0, c1, end = b.const(0), b.const(1), b.const(cols)
+        omp = self._omp_attr(self.chunk or 64) if self.parallel == row_index else ""
         pos = b.op(f"memref.alloc({b.const(rows + 1)}) : memref<?xi64>", "opos")
-        b.line(f"scf.for %zi = {c0} to {b.const(cols)} step {c1} {{")
-        b.line(f"  memref.store {c0}, {mark}[%zi] : memref<?xindex>")
-        b.line(f"  memref.store {b.const(0.0, self.et)}, {w}[%zi] : memref<?x{self.et}>")
-        b.line("}")
         b.line(f"memref.store {b.const(0, 'i64')}, {pos}[{c0}] : memref<?xi64>")
+        n_terms = len(terms)
+        ts = ", ".join(["index"] * (n_terms + 1))
 
-        def row_loop(phase: int, body_end) -> None:
+        def row_loop(phase: int, crd: str = "", vals: str = "") -> None:
             iv = b.fresh(row_index)
             b.line(f"scf.for {iv} = {c0} to {b.const(rows)} step {c1} {{")
             b.depth += 1
-            tag = b.op(f"arith.addi {iv}, {b.const(1 + phase * rows)} : {idx}", "tag")
-            b.line(f"memref.store {c0}, {cnt}[{c0}] : memref<?xindex>")
+            args = [self.args[a.tensor.data] for a in sparse]
+            cursors = [_Cursor(a, arg, 1, iv) for a, arg in zip(sparse, args)]
+            los, his = [], []
+            for c in cursors:
+                los.append(self._load_pos(c, iv))
+                his.append(self._load_pos(c, b.op(f"arith.addi {iv}, {c1} : index", "p")))
+            base = c0
+            if phase == 1:
+                base64 = b.op(f"memref.load {pos}[{iv}] : memref<?xi64>", "base")
+                base = b.op(f"arith.index_cast {base64} : i64 to index", "base")
+            ps, n = [b.fresh("p") for _ in terms], b.fresh("n")
+            inits = ", ".join(f"{p} = {lo}" for p, lo in zip(ps, los))
+            res = b.fresh("m")
+            b.line(f"{res}:{n_terms + 1} = scf.while ({inits}, {n} = {c0}) : ({ts}) -> ({ts}) {{")
+            b.depth += 1
+            live = [b.op(f"arith.cmpi ult, {p}, {hi} : index", "c") for p, hi in zip(ps, his)]
+            cond = live[0]
+            for other in live[1:]:
+                cond = b.op(f"arith.ori {cond}, {other} : i1", "c")
+            b.line(f"scf.condition({cond}) {', '.join(ps)}, {n} : {ts}")
+            b.depth -= 1
+            qs, m = [b.fresh("q") for _ in terms], b.fresh("n")
+            b.line("} do {")
+            b.line(f"^bb0({', '.join(f'{q}: index' for q in [*qs, m])}):")
+            b.depth += 1
+            # Each cursor's column (and, when writing, value) or the sentinel `cols`: loads
+            # only under the well-predicted "not done" branch; the rest is branch-free.
+            crds, svals = [], []
+            for c, q, hi in zip(cursors, qs, his):
+                more = b.op(f"arith.cmpi ult, {q}, {hi} : index", "c")
+                col, sval = b.fresh("col"), b.fresh("sv")
+                vt = f"index, {self.et}" if phase == 1 else "index"
+                b.line(f"{col}{':2' if phase == 1 else ''} = scf.if {more} -> ({vt}) {{")
+                b.depth += 1
+                loaded = self._load_crd(c, q)
+                if phase == 1:
+                    value = b.op(f"memref.load {c.arg.vals}[{q}] : memref<?x{self.et}>", "a")
+                    b.line(f"scf.yield {loaded}, {value} : {vt}")
+                else:
+                    b.line(f"scf.yield {loaded} : {vt}")
+                b.depth -= 1
+                b.line("} else {")
+                zero = f", {b.const(0.0, self.et)}" if phase == 1 else ""
+                b.line(f"  scf.yield {end}{zero} : {vt}")
+                b.line("}")
+                crds.append(f"{col}#0" if phase == 1 else col)
+                svals.append(f"{col}#1")
+            u = crds[0]
+            for other in crds[1:]:
+                u = b.op(f"arith.minui {u}, {other} : index", "u")
+            hits = [b.op(f"arith.cmpi eq, {x}, {u} : index", "hit") for x in crds]
+            if phase == 1:
+                total = b.const(0.0, self.et)
+                for term, sval, hit in zip(terms, svals, hits):
+                    value = self._term_value(term, sval, {row_index: iv, col_index: u})
+                    part = b.op(f"arith.select {hit}, {value}, {b.const(0.0, self.et)} : {self.et}", "t")
+                    total = b.op(f"arith.addf {total}, {part} : {self.et}", "v")
+                at = b.op(f"arith.addi {base}, {m} : index", "at")
+                u64 = b.op(f"arith.index_cast {u} : index to i64", "j")
+                b.line(f"memref.store {u64}, {crd}[{at}] : memref<?xi64>")
+                b.line(f"memref.store {total}, {vals}[{at}] : memref<?x{self.et}>")
+            nexts = []
+            for q, hit in zip(qs, hits):
+                inc = b.op(f"arith.addi {q}, {c1} : index", "q")
+                nexts.append(b.op(f"arith.select {hit}, {inc}, {q} : index", "q"))
+            m1 = b.op(f"arith.addi {m}, {c1} : index", "n")
+            b.line(f"scf.yield {', '.join(nexts)}, {m1} : {ts}")
+            b.depth -= 1
+            b.line("}")
+            if phase == 0:
+                tag = b.op(f"arith.addi {iv}, {c1} : index", "p")
+                n64 = b.op(f"arith.index_cast {res}#{n_terms} : index to i64", "p")
+                b.line(f"memref.store {n64}, {pos}[{tag}] : memref<?xi64>")
+            b.depth -= 1
+            b.line("}" + omp)
+
+        row_loop(0)
+        crd, vals = self._row_pointer(pos, rows)
+        row_loop(1, crd, vals)
+        b.line(
+            f"func.return {pos}, {crd}, {vals} : memref<?xi64>, memref<?xi64>, memref<?x{self.et}>"
+        )
+        return f" -> (memref<?xi64>, memref<?xi64>, memref<?x{self.et}>)"
+
+    def _term_value(self, term: ExprAttr, sparse_value: str, values: dict[str, str]) -> str:
+        """A term's value from its sparse operand's (loaded) value and dense ones at `values`."""
+        cursors, loaded = [], {}
+        for a in term.accesses():
+            arg = self.args[a.tensor.data]
+            cursors.append(_Cursor(a, arg))
+            if arg.encoding is not None:
+                loaded[id(a)] = sparse_value
+                continue
+            idx = [values[i] for i in a.index_names] or [self.b.const(0)]
+            ref = f"{arg.vals}[{', '.join(idx)}] : {arg.vals_type}"  # type: ignore[attr-defined]
+            loaded[id(a)] = self.b.op(f"memref.load {ref}", "a")
+        return self._value(term, cursors, loaded, values)
+
+    def _row_pointer(self, pos: str, rows: int) -> tuple[str, str]:
+        """Row counts in pos[1..rows] → the row pointer (a sequential prefix sum); then the
+        output's crd and vals arrays of the total size."""
+        b = self.b
+        c0, c1 = b.const(0), b.const(1)
+        iv = b.fresh("s")
+        b.line(f"scf.for {iv} = {c0} to {b.const(rows)} step {c1} {{")
+        b.depth += 1
+        nxt = b.op(f"arith.addi {iv}, {c1} : index", "s")
+        before = b.op(f"memref.load {pos}[{iv}] : memref<?xi64>", "s")
+        count = b.op(f"memref.load {pos}[{nxt}] : memref<?xi64>", "s")
+        total = b.op(f"arith.addi {before}, {count} : i64", "s")
+        b.line(f"memref.store {total}, {pos}[{nxt}] : memref<?xi64>")
+        b.depth -= 1
+        b.line("}")
+        total64 = b.op(f"memref.load {pos}[{b.const(rows)}] : memref<?xi64>", "nnz")
+        total = b.op(f"arith.index_cast {total64} : i64 to index", "nnz")
+        crd = b.op(f"memref.alloc({total}) : memref<?xi64>", "ocrd")
+        vals = b.op(f"memref.alloc({total}) : memref<?x{self.et}>", "ovals")
+        return crd, vals
+
+    def _sparse_output(self, terms: list[ExprAttr]) -> str:
+        """Two phases over blocks of rows, each block with its own workspace (so blocks may
+        run on different threads): count each row's entries (symbolic), prefix-sum the counts
+        into the row pointer, allocate, then scatter each row into a dense row `w`, order its
+        touched columns and gather (numeric)."""
+        b = self.b
+        if (sparse := self._merge_terms(terms)) is not None:
+            return self._merge_output(terms, sparse)
+        rows, cols = self.out_shape
+        row_index, col_index = self.op.lhs_indices
+        c0, c1 = b.const(0), b.const(1)
+        per_block = self._rows_per_block(rows, cols)
+        blocks = -(-rows // per_block)
+        parallel = self.parallel == row_index and blocks > 1
+        omp = self._omp_attr(None) if parallel else ""
+        pos = b.op(f"memref.alloc({b.const(rows + 1)}) : memref<?xi64>", "opos")
+        b.line(f"memref.store {b.const(0, 'i64')}, {pos}[{c0}] : memref<?xi64>")
+
+        words = -(-cols // 64)
+
+        def block_loop(phase: int, body_end) -> None:
+            """Phase 0 dedups columns by row tags in `mark`; phase 1 by a bitmap of the row's
+            columns (`bits`, kept clear between rows), which also orders them cheaply."""
+            blk = b.fresh("blk")
+            b.line(f"scf.for {blk} = {c0} to {b.const(blocks)} step {c1} {{")
+            b.depth += 1
+            ws: dict[str, tuple[str, str, int]] = {}
+
+            def buffer(key: str, et: str, size: int) -> str:
+                ws[key] = (et, b.op(f"memref.alloc({b.const(size)}) : memref<?x{et}>", key), size)
+                return ws[key][1]
+
+            if phase == 0:
+                mark = buffer("mark", "index", cols)
+            else:
+                w = buffer("w", self.et, cols)
+                bits = buffer("bits", "i64", words)
+                buffer("list", "index", cols)
+                buffer("tmp", "index", cols)
+            zeros = {"mark": c0, "w": b.const(0.0, self.et), "bits": b.const(0, "i64")}
+            for key, (et, buf, size) in ws.items():
+                if key in zeros:
+                    zi = b.fresh("zi")
+                    b.line(f"scf.for {zi} = {c0} to {b.const(size)} step {c1} {{")
+                    b.line(f"  memref.store {zeros[key]}, {buf}[{zi}] : memref<?x{et}>")
+                    b.line("}")
+            cnt = b.op("memref.alloca() : memref<1xindex>", "cnt")
+            first = b.op(f"arith.muli {blk}, {b.const(per_block)} : index", "lo")
+            past = b.op(f"arith.addi {first}, {b.const(per_block)} : index", "hi")
+            last = b.op(f"arith.minui {past}, {b.const(rows)} : index", "hi")
+            iv = b.fresh(row_index)
+            b.line(f"scf.for {iv} = {first} to {last} step {c1} {{")
+            b.depth += 1
+            tag = b.op(f"arith.addi {iv}, {c1} : index", "tag")
+            b.line(f"memref.store {c0}, {cnt}[{c0}] : memref<1xindex>")
 
             def visit(value: str, index_values: dict[str, str]) -> None:
                 j = index_values[col_index]
-                seen = b.op(f"memref.load {mark}[{j}] : memref<?xindex>", "m")
-                new = b.op(f"arith.cmpi ne, {seen}, {tag} : {idx}", "new")
+                if phase == 0:
+                    seen = b.op(f"memref.load {mark}[{j}] : memref<?xindex>", "m")
+                    new = b.op(f"arith.cmpi ne, {seen}, {tag} : index", "new")
+                else:
+                    word = b.op(f"arith.shrui {j}, {b.const(6)} : index", "wd")
+                    j64 = b.op(f"arith.index_cast {j} : index to i64", "wd")
+                    low = b.op(f"arith.andi {j64}, {b.const(63, 'i64')} : i64", "wd")
+                    bit = b.op(f"arith.shli {b.const(1, 'i64')}, {low} : i64", "bit")
+                    have = b.op(f"memref.load {bits}[{word}] : memref<?xi64>", "wd")
+                    both = b.op(f"arith.andi {have}, {bit} : i64", "wd")
+                    new = b.op(f"arith.cmpi eq, {both}, {b.const(0, 'i64')} : i64", "new")
                 b.line(f"scf.if {new} {{")
                 b.depth += 1
-                b.line(f"memref.store {tag}, {mark}[{j}] : memref<?xindex>")
-                n = b.op(f"memref.load {cnt}[{c0}] : memref<?xindex>", "n")
+                if phase == 0:
+                    b.line(f"memref.store {tag}, {mark}[{j}] : memref<?xindex>")
+                else:
+                    set_ = b.op(f"arith.ori {have}, {bit} : i64", "wd")
+                    b.line(f"memref.store {set_}, {bits}[{word}] : memref<?xi64>")
+                n = b.op(f"memref.load {cnt}[{c0}] : memref<1xindex>", "n")
                 if phase == 1:
-                    b.line(f"memref.store {j}, {lst}[{n}] : memref<?xindex>")
-                n1 = b.op(f"arith.addi {n}, {c1} : {idx}", "n")
-                b.line(f"memref.store {n1}, {cnt}[{c0}] : memref<?xindex>")
+                    b.line(f"memref.store {j}, {ws['list'][1]}[{n}] : memref<?xindex>")
+                n1 = b.op(f"arith.addi {n}, {c1} : index", "n")
+                b.line(f"memref.store {n1}, {cnt}[{c0}] : memref<1xindex>")
                 b.depth -= 1
                 b.line("}")
                 if phase == 1:
@@ -416,74 +618,181 @@ class StatementLowering:
 
             for term in terms:
                 self._term_nest(term, visit, bound={row_index: iv}, symbolic=phase == 0)
-            n = b.op(f"memref.load {cnt}[{c0}] : memref<?xindex>", "n")
-            body_end(iv, n)
+            n = b.op(f"memref.load {cnt}[{c0}] : memref<1xindex>", "n")
+            body_end(iv, n, tag, {k: v for k, (_, v, _) in ws.items()})
             b.depth -= 1
             b.line("}")
+            for et, buf, _ in ws.values():
+                b.line(f"memref.dealloc {buf} : memref<?x{et}>")
+            b.depth -= 1
+            b.line("}" + omp)
 
-        def count_end(iv: str, n: str) -> None:
-            p = b.op(f"memref.load {pos}[{iv}] : memref<?xi64>", "p")
+        def count_end(iv: str, n: str, tag: str, ws: dict[str, str]) -> None:
             n64 = b.op(f"arith.index_cast {n} : index to i64", "p")
-            q = b.op(f"arith.addi {p}, {n64} : i64", "p")
-            nxt = b.op(f"arith.addi {iv}, {c1} : index", "p")
-            b.line(f"memref.store {q}, {pos}[{nxt}] : memref<?xi64>")
+            b.line(f"memref.store {n64}, {pos}[{tag}] : memref<?xi64>")
 
-        row_loop(0, count_end)
-        total64 = b.op(f"memref.load {pos}[{b.const(rows)}] : memref<?xi64>", "nnz")
-        total = b.op(f"arith.index_cast {total64} : i64 to index", "nnz")
-        crd = b.op(f"memref.alloc({total}) : memref<?xi64>", "ocrd")
-        vals = b.op(f"memref.alloc({total}) : memref<?x{self.et}>", "ovals")
+        block_loop(0, count_end)
+        crd, vals = self._row_pointer(pos, rows)
 
-        def gather_end(iv: str, n: str) -> None:
+        def gather_end(iv: str, n: str, tag: str, ws: dict[str, str]) -> None:
             base64 = b.op(f"memref.load {pos}[{iv}] : memref<?xi64>", "base")
             base = b.op(f"arith.index_cast {base64} : i64 to index", "base")
-            # Short rows: insertion-sort the touched columns; long rows (n*n > 4*cols): scan the
-            # marks in column order instead, which is O(cols) and already sorted.
-            square = b.op(f"arith.muli {n}, {n} : index", "sq")
-            long_row = b.op(f"arith.cmpi ugt, {square}, {b.const(4 * cols)} : index", "long")
-            b.line(f"scf.if {long_row} {{")
+            self._order_columns(ws["list"], ws["tmp"], ws["bits"], n, cols)
+            q = b.fresh("q")
+            b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
             b.depth += 1
-            tag = b.op(f"arith.addi {iv}, {b.const(1 + rows)} : index", "tag")
-            jj, k_ = b.fresh("j"), b.fresh("k")
-            done = b.fresh("k")
-            b.line(f"{done} = scf.for {jj} = {c0} to {b.const(cols)} step {c1} iter_args({k_} = {c0}) -> (index) {{")
-            b.depth += 1
-            seen = b.op(f"memref.load {mark}[{jj}] : memref<?xindex>", "m")
-            hit = b.op(f"arith.cmpi eq, {seen}, {tag} : index", "hit")
-            one = b.op(f"arith.select {hit}, {c1}, {c0} : index", "hit")
-            b.line(f"scf.if {hit} {{")
-            b.line(f"  memref.store {jj}, {lst}[{k_}] : memref<?xindex>")
-            b.line("}")
-            nk = b.op(f"arith.addi {k_}, {one} : index", "k")
-            b.line(f"scf.yield {nk} : index")
+            j = b.op(f"memref.load {ws['list']}[{q}] : memref<?xindex>", "j")
+            at = b.op(f"arith.addi {base}, {q} : index", "at")
+            j64 = b.op(f"arith.index_cast {j} : index to i64", "j")
+            b.line(f"memref.store {j64}, {crd}[{at}] : memref<?xi64>")
+            v = b.op(f"memref.load {ws['w']}[{j}] : memref<?x{self.et}>", "wv")
+            b.line(f"memref.store {v}, {vals}[{at}] : memref<?x{self.et}>")
+            b.line(f"memref.store {b.const(0.0, self.et)}, {ws['w']}[{j}] : memref<?x{self.et}>")
             b.depth -= 1
             b.line("}")
-            b.depth -= 1
-            b.line("} else {")
+
+        block_loop(1, gather_end)
+        b.line(
+            f"func.return {pos}, {crd}, {vals} : memref<?xi64>, memref<?xi64>, memref<?x{self.et}>"
+        )
+        return f" -> (memref<?xi64>, memref<?xi64>, memref<?x{self.et}>)"
+
+    def _rows_per_block(self, rows: int, cols: int) -> int:
+        """Rows sharing one workspace: the schedule's chunk (default 64), but few enough blocks
+        that clearing their workspaces (cols entries each) stays within ~4M stores."""
+        chunk = self.chunk or 64
+        max_blocks = max(1, (1 << 22) // max(cols, 1))
+        return max(1, chunk, -(-rows // max_blocks))
+
+    def _order_columns(self, lst: str, tmp: str, bits: str, n: str, cols: int) -> None:
+        """Sort list[0..n) (the row's distinct columns) ascending and clear the row's bitmap.
+        Three ways, by the row's size: read the bitmap in order when it has at most 16 words
+        per entry (O(cols/64 + n)); else insertion sort for at most 32 entries, an LSD radix
+        sort on 8-bit digits for more (O(n) per digit)."""
+        b = self.b
+        c0, c1 = b.const(0), b.const(1)
+        words = -(-cols // 64)
+        entries = b.op(f"arith.muli {n}, {b.const(16)} : index", "d")
+        scan = b.op(f"arith.cmpi uge, {entries}, {b.const(words)} : index", "scan")
+        b.line(f"scf.if {scan} {{")
+        b.depth += 1
+        wd, k_ = b.fresh("wd"), b.fresh("k")
+        b.line(f"{b.fresh('k')} = scf.for {wd} = {c0} to {b.const(words)} step {c1} iter_args({k_} = {c0}) -> (index) {{")
+        b.depth += 1
+        x = b.op(f"memref.load {bits}[{wd}] : memref<?xi64>", "x")
+        nz = b.op(f"arith.cmpi ne, {x}, {b.const(0, 'i64')} : i64", "nz")
+        k2 = b.fresh("k")
+        b.line(f"{k2} = scf.if {nz} -> (index) {{")
+        b.depth += 1
+        b.line(f"memref.store {b.const(0, 'i64')}, {bits}[{wd}] : memref<?xi64>")
+        base = b.op(f"arith.shli {wd}, {b.const(6)} : index", "cb")
+        y, kk, res = b.fresh("y"), b.fresh("k"), b.fresh("bw")
+        b.line(f"{res}:2 = scf.while ({y} = {x}, {kk} = {k_}) : (i64, index) -> (i64, index) {{")
+        b.depth += 1
+        more = b.op(f"arith.cmpi ne, {y}, {b.const(0, 'i64')} : i64", "c")
+        b.line(f"scf.condition({more}) {y}, {kk} : i64, index")
+        b.depth -= 1
+        y2, kk2 = b.fresh("y"), b.fresh("k")
+        b.line("} do {")
+        b.line(f"^bb0({y2}: i64, {kk2}: index):")
+        b.depth += 1
+        tz = b.op(f"math.cttz {y2} : i64", "tz")
+        tzi = b.op(f"arith.index_cast {tz} : i64 to index", "tz")
+        col = b.op(f"arith.addi {base}, {tzi} : index", "j")
+        b.line(f"memref.store {col}, {lst}[{kk2}] : memref<?xindex>")
+        less = b.op(f"arith.subi {y2}, {b.const(1, 'i64')} : i64", "y")
+        rest = b.op(f"arith.andi {y2}, {less} : i64", "y")
+        kk3 = b.op(f"arith.addi {kk2}, {c1} : index", "k")
+        b.line(f"scf.yield {rest}, {kk3} : i64, index")
+        b.depth -= 1
+        b.line("}")
+        b.line(f"scf.yield {res}#1 : index")
+        b.depth -= 1
+        b.line("} else {")
+        b.line(f"  scf.yield {k_} : index")
+        b.line("}")
+        b.line(f"scf.yield {k2} : index")
+        b.depth -= 1
+        b.line("}")
+        b.depth -= 1
+        b.line("} else {")
+        b.depth += 1
+        q = b.fresh("q")
+        b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
+        b.depth += 1
+        j = b.op(f"memref.load {lst}[{q}] : memref<?xindex>", "j")
+        word = b.op(f"arith.shrui {j}, {b.const(6)} : index", "wd")
+        b.line(f"memref.store {b.const(0, 'i64')}, {bits}[{word}] : memref<?xi64>")
+        b.depth -= 1
+        b.line("}")
+        short = b.op(f"arith.cmpi ule, {n}, {b.const(32)} : index", "short")
+        b.line(f"scf.if {short} {{")
+        b.depth += 1
+        self._insertion_sort(lst, n)
+        b.depth -= 1
+        b.line("} else {")
+        b.depth += 1
+        self._radix_sort(lst, tmp, n, cols)
+        b.depth -= 1
+        b.line("}")
+        b.depth -= 1
+        b.line("}")
+
+    def _radix_sort(self, lst: str, tmp: str, n: str, cols: int) -> None:
+        """LSD radix sort of list[0..n) on 8-bit digits, through tmp; the result is in list."""
+        b = self.b
+        c0, c1 = b.const(0), b.const(1)
+        t = "memref<?xindex>"
+        digits = max(1, -(-max(cols - 1, 1).bit_length() // 8))
+        count = b.op("memref.alloca() : memref<257xindex>", "count")
+        src, dst = lst, tmp
+        for d in range(digits):
+            shift = b.const(8 * d)
+            z = b.fresh("z")
+            b.line(f"scf.for {z} = {c0} to {b.const(257)} step {c1} {{")
+            b.line(f"  memref.store {c0}, {count}[{z}] : memref<257xindex>")
+            b.line("}")
+            q = b.fresh("q")
+            b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
             b.depth += 1
-            self._insertion_sort(lst, n)
+            key = b.op(f"memref.load {src}[{q}] : {t}", "key")
+            sh = b.op(f"arith.shrui {key}, {shift} : index", "dg")
+            dg = b.op(f"arith.andi {sh}, {b.const(255)} : index", "dg")
+            slot = b.op(f"arith.addi {dg}, {c1} : index", "dg")
+            old = b.op(f"memref.load {count}[{slot}] : memref<257xindex>", "ct")
+            inc = b.op(f"arith.addi {old}, {c1} : index", "ct")
+            b.line(f"memref.store {inc}, {count}[{slot}] : memref<257xindex>")
+            b.depth -= 1
+            b.line("}")
+            g = b.fresh("g")
+            b.line(f"scf.for {g} = {c1} to {b.const(257)} step {c1} {{")
+            b.depth += 1
+            prev_at = b.op(f"arith.subi {g}, {c1} : index", "ct")
+            prev = b.op(f"memref.load {count}[{prev_at}] : memref<257xindex>", "ct")
+            here = b.op(f"memref.load {count}[{g}] : memref<257xindex>", "ct")
+            run = b.op(f"arith.addi {prev}, {here} : index", "ct")
+            b.line(f"memref.store {run}, {count}[{g}] : memref<257xindex>")
             b.depth -= 1
             b.line("}")
             q = b.fresh("q")
             b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
             b.depth += 1
-            j = b.op(f"memref.load {lst}[{q}] : memref<?xindex>", "j")
-            at = b.op(f"arith.addi {base}, {q} : index", "at")
-            j64 = b.op(f"arith.index_cast {j} : index to i64", "j")
-            b.line(f"memref.store {j64}, {crd}[{at}] : memref<?xi64>")
-            v = b.op(f"memref.load {w}[{j}] : memref<?x{self.et}>", "wv")
-            b.line(f"memref.store {v}, {vals}[{at}] : memref<?x{self.et}>")
-            b.line(f"memref.store {b.const(0.0, self.et)}, {w}[{j}] : memref<?x{self.et}>")
+            key = b.op(f"memref.load {src}[{q}] : {t}", "key")
+            sh = b.op(f"arith.shrui {key}, {shift} : index", "dg")
+            dg = b.op(f"arith.andi {sh}, {b.const(255)} : index", "dg")
+            at = b.op(f"memref.load {count}[{dg}] : memref<257xindex>", "at")
+            b.line(f"memref.store {key}, {dst}[{at}] : {t}")
+            nxt = b.op(f"arith.addi {at}, {c1} : index", "at")
+            b.line(f"memref.store {nxt}, {count}[{dg}] : memref<257xindex>")
             b.depth -= 1
             b.line("}")
-
-        row_loop(1, gather_end)
-        for buf, t in ((mark, "index"), (w, self.et), (lst, "index"), (cnt, "index")):
-            b.line(f"memref.dealloc {buf} : memref<?x{t}>")
-        b.line(
-            f"func.return {pos}, {crd}, {vals} : memref<?xi64>, memref<?xi64>, memref<?x{self.et}>"
-        )
-        return f" -> (memref<?xi64>, memref<?xi64>, memref<?x{self.et}>)"
+            src, dst = dst, src
+        if src != lst:
+            q = b.fresh("q")
+            b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
+            b.line(f"  %{q[1:]}_v = memref.load {src}[{q}] : {t}")
+            b.line(f"  memref.store %{q[1:]}_v, {lst}[{q}] : {t}")
+            b.line("}")
 
     def _insertion_sort(self, lst: str, n: str) -> None:
         """Sort list[0..n) ascending: rows of a workspace are short, so insertion sort."""
@@ -618,6 +927,10 @@ class StatementLowering:
         raw = self.b.op(f"memref.load {c.arg.pos[c.level]}[{p}] : memref<?x{c.arg.pos_type}>", "pr")
         return self.b.op(f"arith.index_cast {raw} : {c.arg.pos_type} to index", "p")
 
+    def _omp_attr(self, chunk: int | None) -> str:
+        fields = [f'schedule = "{self.omp}"'] + ([f"chunk = {chunk}"] if chunk else [])
+        return f" {{treadle.omp = {{{', '.join(fields)}}}}}"
+
     def _omp(self, var: _Var, outer: bool, iterators: list[_Cursor]) -> str:
         if not (outer and self.parallel and var.index == self.parallel and (self.out_enc is None or self.pattern is not None)):
             return ""
@@ -625,10 +938,7 @@ class StatementLowering:
             return ""
         if any(not c.arg.encoding.levels.data[c.level].unique for c in iterators):  # type: ignore[union-attr]
             return ""
-        fields = [f'schedule = "{self.omp}"']
-        if self.chunk:
-            fields.append(f"chunk = {self.chunk}")
-        return f" {{treadle.omp = {{{', '.join(fields)}}}}}"
+        return self._omp_attr(self.chunk)
 
     def _nest(self, term, variables, k, cursors, values, sink, symbolic, outer=False) -> None:
         b = self.b
@@ -684,6 +994,10 @@ class StatementLowering:
             lo = self._load_pos(c, c.pos)
             nxt = b.op(f"arith.addi {c.pos}, {b.const(1)} : index", "p")
             hi = self._load_pos(c, nxt)
+            if self._unrollable(var, variables[k + 1 :], cursors, symbolic):
+                lo = self._unrolled_positions(term, variables, k, cursors, values, sink, c, lo, hi)
+                for cur, (lvl, pos) in zip(cursors, saved):
+                    cur.level, cur.pos = lvl, pos
             q = b.fresh("q")
             b.line(f"scf.for {q} = {lo} to {hi} step {b.const(1)} {{")
             suffix = self._omp(var, outer, iterators)
@@ -756,6 +1070,95 @@ class StatementLowering:
         for _ in range(closers):
             b.depth -= 1
             b.line("}" + suffix)
+
+    # -- unroll-and-jam of the innermost sparse reduction loop ---------------------------
+
+    def _unrollable(self, var: _Var, later: list[_Var], cursors: list[_Cursor], symbolic: bool) -> bool:
+        """Unroll-and-jam applies to a loop over one compressed level's positions that sums
+        (its index is not an output index) with only dense loops inside it: then U positions
+        share one pass over the inner loops and one update of the output per inner point."""
+        if self.unroll < 2 or symbolic or var.kind != "plain" or var.index in self.op.lhs_indices:
+            return False
+        if self.out_enc is not None and self.pattern is None:
+            return False
+        inner = {v.name for v in later}
+        for c in cursors:
+            enc = c.arg.encoding
+            if enc is None:
+                continue
+            for lvl in range(c.level, len(enc.levels)):
+                name = self._level_var(_Cursor(c.access, c.arg, lvl))
+                if enc.levels.data[lvl].kind.data != "dense" and name in inner:
+                    return False
+        return True
+
+    def _unrolled_positions(self, term, variables, k, cursors, values, sink, c: _Cursor, lo: str, hi: str) -> str:
+        """The main loop over positions [lo, lo + U*floor((hi-lo)/U)) in steps of U, each step
+        U lanes; returns where the remainder loop starts."""
+        b, u = self.b, self.unroll
+        var = variables[k]
+        span = b.op(f"arith.subi {hi}, {lo} : index", "span")
+        whole = b.op(f"arith.divui {span}, {b.const(u)} : index", "span")
+        covered = b.op(f"arith.muli {whole}, {b.const(u)} : index", "span")
+        main_hi = b.op(f"arith.addi {lo}, {covered} : index", "span")
+        q = b.fresh("qu")
+        b.line(f"scf.for {q} = {lo} to {main_hi} step {b.const(u)} {{")
+        b.depth += 1
+        lanes = []
+        level = c.level
+        for lane in range(u):
+            at = q if lane == 0 else b.op(f"arith.addi {q}, {b.const(lane)} : index", "qu")
+            c.pos, c.level = at, level
+            coordinate = self._load_crd(c, at)
+            copies = [_Cursor(x.access, x.arg, x.level + (x is c), at if x is c else x.pos) for x in cursors]
+            lane_values = {**values, var.name: coordinate}
+            for x in copies:
+                self._locate_bound(x, lane_values)
+            lanes.append((copies, lane_values))
+        self._lanes_nest(term, variables, k + 1, lanes, sink)
+        b.depth -= 1
+        b.line("}")
+        return main_hi
+
+    def _lanes_nest(self, term, variables, k, lanes, sink) -> None:
+        """The dense loops inside an unrolled position loop, shared by all lanes; at the
+        innermost point the lanes' values are summed and the output updated once."""
+        b = self.b
+        if k == len(variables):
+            parts: list[str] = []
+            for copies, lane_values in lanes:
+                self._innermost(term, copies, lane_values, lambda v, _vals: parts.append(v), False)
+            total = parts[0]
+            for part in parts[1:]:
+                total = b.op(f"arith.addf {total}, {part} : {self.et}", "f")
+            values = dict(lanes[0][1])
+            for index in self.op.lhs_indices:
+                self._index_value(index, values)
+            sink(total, values)
+            return
+        var = variables[k]
+        iv = b.fresh(var.index + ("t" if var.kind == "tile" else ""))
+        if var.kind == "tile":
+            b.line(f"scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(var.block)} {{")
+        elif var.kind == "tiled":
+            start = lanes[0][1][f"{var.index}.t"]
+            end = b.op(f"arith.addi {start}, {b.const(var.block)} : index", "e")
+            stop = b.op(f"arith.minui {end}, {b.const(var.extent)} : index", "e")
+            b.line(f"scf.for {iv} = {start} to {stop} step {b.const(1)} {{")
+        else:
+            b.line(f"scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(1)} {{")
+        b.depth += 1
+        inner = []
+        for copies, lane_values in lanes:
+            lane_values = {**lane_values, var.name: iv}
+            copies = [_Cursor(x.access, x.arg, x.level, x.pos) for x in copies]
+            if var.kind != "tile":
+                for x in copies:
+                    self._locate_bound(x, lane_values)
+            inner.append((copies, lane_values))
+        self._lanes_nest(term, variables, k + 1, inner, sink)
+        b.depth -= 1
+        b.line("}")
 
     def _reduction_loop(self, var, cursors) -> bool:
         """An innermost loop over a summed index accumulates in a scalar (`iter_args`, marked

@@ -2,9 +2,10 @@
 
 Why only there, and only sometimes: iterations of the outermost loop write disjoint output
 elements exactly when that loop runs over an output index with unique coordinates and the
-output is dense; then no atomics are needed and reductions stay in per-iteration (private)
-accumulators. Sparse outputs (a shared workspace) and outer reduction loops stay sequential;
-the pass records why in `sparse.note`.
+output is dense or in a mask's pattern; then no atomics are needed and reductions stay in
+per-iteration (private) accumulators. Other sparse (CSR) outputs are assembled by blocks of
+rows with a workspace per block, so their row loop is parallel too (the chunk is the block's
+row count). Outer reduction loops stay sequential; the pass records why in `sparse.note`.
 """
 
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ def race_free_outer(op: AssignOp) -> tuple[str, str]:
     from treadle.passes.sparse.lowering import pattern_source
 
     if encoding_of(rt) is not None and pattern_source(op) is None:
-        return "", "sparse output is assembled through a shared workspace"
+        # Assembled row by row in blocks of rows, each block with its own workspace.
+        return op.lhs_indices[0], ""
     order = schedule_of(op).loop_order or choose_order(op).order
     if not order:
         return "", "no loops"
@@ -79,3 +81,31 @@ class SparseParallelizePass(ModulePass):
         if self.chunk < 0:
             raise PipelineError(f"sparse-parallelize: chunk must be non-negative, got {self.chunk}")
         PatternRewriteWalker(Parallelize(self.schedule, self.chunk), apply_recursively=False).rewrite_module(op)
+
+
+CHUNKS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+"""Candidate OpenMP chunk sizes a tuner may try (0, the OpenMP default, is left out so the
+values can be searched on a log scale)."""
+
+
+def tunable_options(op: AssignOp) -> dict[str, dict]:
+    """What a tuner may search for `op`, as plain data in the space-file format (docs/tuning.md;
+    this module does not import the tuner): `omp` = this pass's `schedule`, or `off` for not
+    running the pass (a sequential kernel), and `chunk` = its `chunk`. Defaults: the pass's.
+    `applies_to` says which pass option a value sets."""
+    fields = SparseParallelizePass.__dataclass_fields__
+    return {
+        "omp": {
+            "parameter_type": "categorical",
+            "values": ["off", *OMP_SCHEDULES],
+            "parameter_default": fields["schedule"].default,
+            "applies_to": {"pass": "sparse-parallelize", "option": "schedule", "skip_pass_if": "off"},
+        },
+        "chunk": {
+            "parameter_type": "ordinal",
+            "values": list(CHUNKS),
+            "transform": "log",
+            "parameter_default": fields["chunk"].default,
+            "applies_to": {"pass": "sparse-parallelize", "option": "chunk"},
+        },
+    }

@@ -15,6 +15,7 @@ def with_schedule(op: AssignOp, **changes) -> ScheduleAttr:
         "parallel": s.parallel.data,
         "omp": s.omp.data,
         "chunk": s.chunk.data,
+        "unroll": s.unroll.data,
     }
     fields.update(changes)
     return ScheduleAttr(**fields)

@@ -113,3 +113,24 @@ def test_statement_index_reused_across_processes(tmp_path, monkeypatch):
     monkeypatch.setattr(kernels, "_OPS", {})
     monkeypatch.setattr(ex, "StatementLowering", None)  # lowering must not run again
     np.testing.assert_array_equal(kernels.spmm(a, b), first)
+
+
+def test_statement_index_is_keyed_by_the_generator(tmp_path, monkeypatch):
+    """An index entry written by another version of the loop generator is not reused."""
+    import sys
+
+    from treadle.runtime import kernels
+
+    ex = sys.modules["treadle.runtime.execute"]
+    monkeypatch.setenv("TREADLE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(ex, "_CACHE", {})
+    monkeypatch.setattr(kernels, "_OPS", {})
+    a = make_tensor(random_array(np.random.default_rng(8), (5, 4), 0.5), "csr")
+    b = np.ones((4, 2))
+    kernels.spmm(a, b)
+    (entry,) = (tmp_path / "scorch").glob("*.json")
+    monkeypatch.setattr(ex, "_CACHE", {})
+    monkeypatch.setattr(kernels, "_OPS", {})
+    monkeypatch.setattr(ex, "_generator_fingerprint", lambda: "another version")
+    kernels.spmm(a, b)
+    assert len(list((tmp_path / "scorch").glob("*.json"))) == 2 and entry.exists()

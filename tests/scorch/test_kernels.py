@@ -7,14 +7,17 @@ from hypothesis import strategies as st
 
 from treadle.interpreters.sparse import run_reference
 from treadle.runtime import execute
+from treadle.pipeline import parse, run_pipeline
 from tests.scorch.util import KERNELS, kernel_module, make_tensor, random_array
 
 SPARSE = ["csr", "csc", "coo", "dcsr", "dcsc", "bsr:2x2", "dense"]
 OUTPUTS = {"spmv": ["dense"], "spmm": ["dense"], "sddmm": ["dense", "csr", "coo"], "spgemm": ["dense", "csr", "csc"], "add": ["dense", "csr", "dcsr"]}
 
 
-def run_both(kernel, sizes, formats, out_fmt, seed, density, schedule=""):
+def run_both(kernel, sizes, formats, out_fmt, seed, density, schedule="", pipeline=""):
     module, shapes = kernel_module(kernel, sizes, formats, out_fmt, schedule)
+    if pipeline:
+        run_pipeline(module, pipeline)
     rng = np.random.default_rng(seed)
     arrays = {}
     for name, _, role in KERNELS[kernel][1]:
@@ -67,8 +70,9 @@ def test_zero_nonzeros_and_empty_rows(kernel):
     density=st.sampled_from([0.0, 0.1, 0.5, 1.0]),
     seed=st.integers(0, 2**16),
     out_pick=st.integers(0, 2),
+    unroll=st.integers(1, 5),
 )
-def test_hypothesis(kernel, fa, fb, m, n, k, density, seed, out_pick):
+def test_hypothesis(kernel, fa, fb, m, n, k, density, seed, out_pick, unroll):
     names = [nm for nm, _, r in KERNELS[kernel][1]]
     roles = {nm: r for nm, _, r in KERNELS[kernel][1]}
     sparse_names = [nm for nm in names if roles[nm] == "S"]
@@ -77,7 +81,8 @@ def test_hypothesis(kernel, fa, fb, m, n, k, density, seed, out_pick):
         formats[nm] = f
     even = any(f.startswith("bsr") for f in formats.values())
     outs = OUTPUTS[kernel]
-    run_both(kernel, _sizes(even, m, n, k), formats, outs[out_pick % len(outs)], seed, density)
+    pipeline = f"sparse-order-loops,sparse-unroll{{factor={unroll}}}"
+    run_both(kernel, _sizes(even, m, n, k), formats, outs[out_pick % len(outs)], seed, density, pipeline=pipeline)
 
 
 def test_spmv_matches_scipy():
@@ -95,6 +100,10 @@ def test_spmv_matches_scipy():
     [
         ("spmm", "#sparse.schedule<order = [i, j, k], tile = {k = 3}, parallel = i, omp = dynamic, chunk = 2>"),
         ("spmm", "#sparse.schedule<order = [k, i, j], tile = {k = 4}>"),
+        ("spmm", "#sparse.schedule<order = [i, j, k], parallel = i, unroll = 4>"),
+        ("spmm", "#sparse.schedule<order = [i, j, k], tile = {k = 4}, unroll = 3>"),
+        ("sddmm", "#sparse.schedule<order = [i, j, k], unroll = 2>"),
+        ("spgemm", "#sparse.schedule<order = [i, k, j], unroll = 2>"),
         ("spmv", "#sparse.schedule<order = [i, j], parallel = i, omp = guided, chunk = 1>"),
         ("sddmm", "#sparse.schedule<order = [i, j, k], tile = {k = 2}, parallel = i>"),
         ("spgemm", "#sparse.schedule<order = [i, k, j], parallel = i>"),
@@ -123,3 +132,85 @@ def test_kernel_helpers_match_numpy():
     e = rng.standard_normal((4, 30)).astype(np.float32)
     out = kernels.sddmm(at, d, e, at.encoding)
     np.testing.assert_allclose(out.to_numpy(), a * (d @ e), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel", ["spgemm", "add"])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_sparse_output_row_orderings(kernel, parallel):
+    """Rows of every size, so the assembly orders columns each of its three ways: an empty row,
+    a short row (insertion sort), a row with at most 16 bitmap words per entry (bitmap read in
+    order) and a longer sparse row over 40000 columns (radix sort, two 8-bit digits); with the
+    parallel schedule, blocks of 2 rows on threads."""
+    rng = np.random.default_rng(11)
+    n, counts = 40000, [0, 5, 200, 35, 1]
+    rows = [np.sort(rng.choice(n, size=c, replace=False)) for c in counts]
+    if kernel == "spgemm":  # C = A @ B with A selecting one row of B per row of C
+        k = len(counts)
+        a = np.eye(k)
+        a[0, 0] = 0.0
+        b = np.zeros((k, n))
+        for r, cols in enumerate(rows):
+            b[r, cols] = rng.standard_normal(len(cols))
+        sizes, order = {"m": k, "n": n, "k": k}, "[i, k, j]"
+    else:  # C = A * B + B with B holding every column of the row, A two thirds of them
+        a, b = np.zeros((len(counts), n)), np.zeros((len(counts), n))
+        for r, cols in enumerate(rows):
+            a[r, cols[: 2 * len(cols) // 3]] = 1.0
+            b[r, cols] = 2.0
+        sizes, order = {"m": len(counts), "n": n}, "[i, j]"
+    schedule = f"#sparse.schedule<order = {order}, parallel = i, omp = dynamic, chunk = 2>" if parallel else ""
+    module, _ = kernel_module(kernel, sizes, {"A": "csr", "B": "csr"}, "csr", schedule)
+    if kernel == "add":  # a product term keeps the sum off the merge route: the workspace sorts
+        text = str(module).replace("A(i, j) + B(i, j)", "A(i, j) * B(i, j) + B(i, j)")
+        module = parse(text)
+    (got,) = execute(module, "f", [make_tensor(a, "csr"), make_tensor(b, "csr")])
+    want = a @ b if kernel == "spgemm" else a * b + b
+    assert list(np.diff(got.levels[1].pos)) == counts
+    np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-10, atol=1e-12)
+    crd, pos = got.levels[1].crd, got.levels[1].pos
+    for r in range(len(counts)):
+        assert np.all(np.diff(crd[pos[r]:pos[r + 1]]) > 0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    expr=st.sampled_from([
+        "C(i, j) = A(i, j) + B(i, j)",
+        "C(i, j) = A(i, j) - B(i, j) * D(i, j)",
+        "C(i, j) = relu(A(i, j)) + 2.0 * B(i, j) + E(i, j)",
+        "C(i, j) = neg(A(i, j))",
+    ]),
+    m=st.integers(1, 6),
+    n=st.integers(1, 40),
+    density=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
+    parallel=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_union_merge_of_sorted_rows(expr, m, n, density, parallel, seed):
+    """Sums of CSR operands into CSR are merged row by row (no workspace): against numpy, with
+    sorted unique columns, empty rows and operands with no nonzeros."""
+    from treadle.pipeline import parse, run_pipeline
+    from treadle.passes.sparse.lowering import StatementLowering
+    from treadle.dialects.sparse import AssignOp
+
+    rng = np.random.default_rng(seed)
+    names = [x for x in "ABDE" if f"{x}(" in expr]
+    arrays = {x: random_array(rng, (m, n), 1.0 if x == "D" else density) for x in names}
+    fmt = {x: "dense" if x == "D" else "csr" for x in names}
+    csr = '#sparse.encoding<"csr">'
+    ty = {x: f"tensor<{m}x{n}xf64{'' if fmt[x] == 'dense' else ', ' + csr}>" for x in names}
+    sched = f" schedule #sparse.schedule<order = [i, j], parallel = i, omp = dynamic>" if parallel else ""
+    out = f"tensor<{m}x{n}xf64, {csr}>"
+    module = parse(
+        f"func.func @f({', '.join(f'%{x}: {ty[x]}' for x in names)}) -> {out} {{\n"
+        f"  %r = sparse.assign {expr} where {', '.join(f'{x} = %{x}' for x in names)} : "
+        f"{', '.join(ty[x] for x in names)} -> {out}{sched}\n  func.return %r : {out}\n}}"
+    )
+    op = next(o for o in module.walk() if isinstance(o, AssignOp))
+    assert "memref<?xindex>" not in StatementLowering(op, "k").generate()  # no workspace
+    (got,) = execute(module, "f", [make_tensor(arrays[x], fmt[x]) for x in names])
+    (want,) = run_reference(module, "f", tuple(make_tensor(arrays[x], fmt[x]) for x in names))
+    np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-12)
+    crd, pos = got.levels[1].crd, got.levels[1].pos
+    for r in range(m):
+        assert np.all(np.diff(crd[pos[r]:pos[r + 1]]) > 0)

@@ -30,8 +30,9 @@ func.func @add(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8
 // The SDDMM output keeps the mask's pattern, so rows write disjoint values: parallel.
 // CHECK-LABEL: func.func @sddmm
 // CHECK: schedule #sparse.schedule<order = [i, j, k], parallel = i, omp = dynamic, chunk = 4>
+// A CSR output is assembled in blocks of rows with a workspace each: its row loop is parallel.
 // CHECK-LABEL: func.func @spgemm
-// CHECK: {sparse.note = "sequential: sparse output is assembled through a shared workspace"}
+// CHECK: schedule #sparse.schedule<order = [i, k, j], parallel = i, omp = dynamic, chunk = 4>
 
 // LOOPS-LABEL: func.func @spmv
 // LOOPS: scf.for

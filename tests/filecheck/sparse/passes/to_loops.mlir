@@ -57,33 +57,60 @@ func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x1
   func.return %C : tensor<8x16xf64, #csr>
 }
 
-// Sparse add into CSR (union pattern): two phases over rows through a dense workspace row —
-// count per row, allocate crd/vals from the row pointer, then scatter, sort and gather.
+// Sparse add into CSR: the union merge lattice of sorted rows, with no workspace. Each row is
+// one while loop that runs while either operand has entries; a finished operand stands at the
+// sentinel column 8, the smallest column is emitted with the sum of the operands at it, and
+// those advance. Counted in a first pass, written in a second after the prefix sum.
 // CHECK-LABEL: func.func @add(%A_pos1: memref<?xi64>, %A_crd1: memref<?xi64>, %A_vals: memref<?xf64>, %B_pos1: memref<?xi64>, %B_crd1: memref<?xi64>, %B_vals: memref<?xf64>) -> (memref<?xi64>, memref<?xi64>, memref<?xf64>)
-// CHECK: %[[W:.*]] = memref.alloc(%{{.*}}) : memref<?xf64>
-// CHECK: scf.for
-// CHECK: memref.load %A_crd1
-// CHECK: scf.if
-// CHECK: memref.load %B_crd1
-// CHECK: scf.if
-// CHECK: %[[NNZ:.*]] = arith.index_cast {{.*}} : i64 to index
-// CHECK: memref.alloc(%[[NNZ]]) : memref<?xi64>
-// CHECK: memref.alloc(%[[NNZ]]) : memref<?xf64>
+// CHECK-NOT: memref<?xindex>
+// CHECK: %[[COLS:.*]] = arith.constant 8 : index
+// CHECK: %[[POS:.*]] = memref.alloc(%{{.*}}) : memref<?xi64>
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: scf.while
-// CHECK: func.return
+// CHECK: arith.ori
+// CHECK: scf.condition
+// CHECK: memref.load %A_crd1
+// CHECK: scf.yield %[[COLS]] : index
+// CHECK: memref.load %B_crd1
+// CHECK: arith.minui
+// CHECK: memref.store %{{.*}}, %[[POS]]
+// CHECK: %[[NNZ:.*]] = arith.index_cast {{.*}} : i64 to index
+// CHECK: %[[CRD:.*]] = memref.alloc(%[[NNZ]]) : memref<?xi64>
+// CHECK: %[[VALS:.*]] = memref.alloc(%[[NNZ]]) : memref<?xf64>
+// CHECK: scf.while
+// CHECK: memref.load %A_vals
+// CHECK: memref.load %B_vals
+// CHECK: arith.select
+// CHECK: arith.select
+// CHECK: memref.store %{{.*}}, %[[CRD]]
+// CHECK: memref.store %{{.*}}, %[[VALS]]
+// CHECK: func.return %[[POS]], %[[CRD]], %[[VALS]]
 func.func @add(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8x8xf64, #csr> {
   %C = sparse.assign C(i, j) = A(i, j) + B(i, j) where A = %A, B = %B : tensor<8x8xf64, #csr>, tensor<8x8xf64, #csr> -> tensor<8x8xf64, #csr>
   func.return %C : tensor<8x8xf64, #csr>
 }
 
-// SpGEMM CSR x CSR (Gustavson): rows i, A's positions for k, B's row k for j, scattered into w.
+// SpGEMM CSR x CSR (Gustavson): two phases over blocks of rows, each block with its own
+// workspace — count each row's columns (row tags in `mark`), prefix-sum the counts into the row
+// pointer, allocate crd/vals, then scatter A(i, k) * B(k, j) into the dense row w (a bitmap of
+// the row's columns deduplicates them), order the columns (bitmap read with cttz, insertion
+// sort, or radix sort by row size) and gather.
 // CHECK-LABEL: func.func @spgemm
 // CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xi64>
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[BLK:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[LO:.*]] = arith.muli %[[BLK]], %{{.*}} : index
+// CHECK: scf.for %[[I:.*]] = %[[LO]] to %{{.*}} step
 // CHECK: scf.for %[[QA:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: memref.load %A_crd1[%[[QA]]]
 // CHECK: scf.for %[[QB:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: memref.load %B_crd1[%[[QB]]]
+// CHECK: %[[W:w[_0-9]*]] = memref.alloc(%{{.*}}) : memref<?xf64>
+// CHECK: %[[BITS:bits[_0-9]*]] = memref.alloc(%{{.*}}) : memref<?xi64>
+// CHECK: memref.load %[[BITS]]
+// CHECK: arith.ori
+// CHECK: math.cttz
+// CHECK: arith.shrui
+// CHECK: memref.load %[[W]]
 func.func @spgemm(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8x8xf64, #csr> {
   %C = sparse.assign C(i, j) = A(i, k) * B(k, j) where A = %A, B = %B : tensor<8x8xf64, #csr>, tensor<8x8xf64, #csr> -> tensor<8x8xf64, #csr>
   func.return %C : tensor<8x8xf64, #csr>

@@ -1,0 +1,78 @@
+"""`sparse-unroll{factor=4}`: unroll-and-jam the innermost sparse reduction loop.
+
+Why: in SpMM `C(i, k) += A(i, j) * B(j, k)` each stored A(i, j) updates the whole output row
+C(i, :) — a load and a store per element of the row per nonzero. Unrolling the loop over A's
+positions by U and jamming the copies into the dense `k` loop does U multiply-adds per load and
+store of C(i, k) and gives the vectorizer U independent streams of B. It applies where the loop
+runs over one compressed level's positions, its index is summed (not an output index) and one
+or more dense loops, and only dense loops, are inside it; elsewhere the statement keeps its loops and `sparse.note` says why.
+"""
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern, op_type_rewrite_pattern
+
+from treadle.dialects.sparse import AssignOp
+from treadle.errors import PipelineError
+from treadle.passes.sparse.order import choose_order, sparse_accesses
+from treadle.passes.sparse.schedule_util import schedule_of, with_schedule
+
+
+def unroll_candidate(op: AssignOp) -> tuple[str, str]:
+    """(index, "") of the loop unroll-and-jam would apply to, else ("", why not)."""
+    order = schedule_of(op).loop_order or choose_order(op).order
+    iterated = [
+        access.index_names[level.dim.data]
+        for access, enc in sparse_accesses(op)
+        for level in enc.levels
+        if level.kind.data != "dense"
+    ]
+    driven = [i for i in order if i in iterated]
+    if not driven:
+        return "", "no sparse loop"
+    index = driven[-1]
+    if index in op.lhs_indices:
+        return "", f"the innermost sparse loop '{index}' is not a reduction"
+    if order[-1] == index:
+        return "", f"no dense loop inside '{index}' to jam into (its scalar sum is vectorized)"
+    if sum(i == index for i in iterated) > 1:
+        return "", f"'{index}' co-iterates several sparse levels"
+    return index, ""
+
+
+class Unroll(RewritePattern):
+    def __init__(self, factor: int):
+        self.factor = factor
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: AssignOp, rewriter: PatternRewriter) -> None:
+        index, why = unroll_candidate(op)
+        if not index:
+            note = StringAttr(f"not unrolled: {why}")
+            if op.attributes.get("sparse.note") != note:
+                op.attributes["sparse.note"] = note
+                rewriter.notify_op_modified(op)
+            return
+        order = schedule_of(op).loop_order or choose_order(op).order
+        new = with_schedule(op, order=order, unroll=self.factor)
+        if new != op.schedule:
+            op.schedule = new
+            rewriter.notify_op_modified(op)
+
+
+@dataclass(frozen=True)
+class SparseUnrollPass(ModulePass):
+    """Unroll-and-jam the innermost sparse reduction loop of every statement by `factor`."""
+
+    name = "sparse-unroll"
+
+    factor: int = 4
+    """positions of the sparse level handled per step (1: no unrolling)"""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.factor < 1:
+            raise PipelineError(f"sparse-unroll: factor must be positive, got {self.factor}")
+        PatternRewriteWalker(Unroll(self.factor), apply_recursively=False).rewrite_module(op)

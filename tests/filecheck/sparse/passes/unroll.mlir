@@ -1,0 +1,42 @@
+// RUN: treadle-opt %s -p 'sparse-order-loops,sparse-unroll{factor=4}' | filecheck %s
+// RUN: treadle-opt %s -p 'sparse-order-loops,sparse-unroll{factor=2},sparse-to-loops{strict=false}' | filecheck %s --check-prefix=LOOPS
+#csr = #sparse.encoding<{map = (i, j) -> (i : dense, j : compressed)}>
+func.func @spmm(%A: tensor<8x16xf64, #csr>, %B: tensor<16x64xf64>) -> tensor<8x64xf64> {
+  %C = sparse.assign C(i, k) = A(i, j) * B(j, k) where A = %A, B = %B : tensor<8x16xf64, #csr>, tensor<16x64xf64> -> tensor<8x64xf64>
+  func.return %C : tensor<8x64xf64>
+}
+func.func @spmv(%A: tensor<8x16xf64, #csr>, %x: tensor<16xf64>) -> tensor<8xf64> {
+  %y = sparse.assign y(i) = A(i, j) * x(j) where A = %A, x = %x : tensor<8x16xf64, #csr>, tensor<16xf64> -> tensor<8xf64>
+  func.return %y : tensor<8xf64>
+}
+func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x16xf64>) -> tensor<8x16xf64> {
+  %C = sparse.assign C(i, j) = M(i, j) * D(i, k) * E(k, j) where M = %M, D = %D, E = %E : tensor<8x16xf64, #csr>, tensor<8x4xf64>, tensor<4x16xf64> -> tensor<8x16xf64>
+  func.return %C : tensor<8x16xf64>
+}
+
+// SpMM sums over A's positions with a dense loop inside: unrolled. SpMV has no inner loop to
+// jam into; SDDMM's sparse loop is an output index.
+// CHECK-LABEL: func.func @spmm
+// CHECK: schedule #sparse.schedule<order = [i, j, k], unroll = 4>
+// CHECK-LABEL: func.func @spmv
+// CHECK: sparse.note = "not unrolled: no dense loop inside 'j' to jam into (its scalar sum is vectorized)"
+// CHECK-LABEL: func.func @sddmm
+// CHECK: sparse.note = "not unrolled: the innermost sparse loop 'j' is not a reduction"
+
+// The position loop steps by 2, two coordinates are loaded, one k loop updates C(i, k) once
+// with both products; a remainder loop takes the last position of an odd row.
+// LOOPS-LABEL: func.func @spmm
+// LOOPS: %[[SPAN:.*]] = arith.subi %[[HI:.*]], %[[LO:.*]] : index
+// LOOPS: %[[MAIN:.*]] = arith.addi %[[LO]], %{{.*}} : index
+// LOOPS: scf.for %[[Q:.*]] = %[[LO]] to %[[MAIN]] step %[[TWO:.*]] {
+// LOOPS: memref.load %A_crd1[%[[Q]]]
+// LOOPS: %[[Q1:.*]] = arith.addi %[[Q]], %{{.*}} : index
+// LOOPS: memref.load %A_crd1[%[[Q1]]]
+// LOOPS: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// LOOPS: arith.mulf
+// LOOPS: arith.mulf
+// LOOPS: %[[BOTH:.*]] = arith.addf
+// LOOPS: %[[OLD:.*]] = memref.load %C_out[%{{.*}}, %[[K]]]
+// LOOPS: arith.addf %[[OLD]], %[[BOTH]]
+// LOOPS: memref.store {{.*}}, %C_out
+// LOOPS: scf.for %{{.*}} = %[[MAIN]] to %[[HI]] step
