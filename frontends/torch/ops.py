@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 import warnings
+import weakref
 from typing import Any
 
 import numpy as np
@@ -47,19 +48,20 @@ def to_treadle(t: torch.Tensor) -> Tensor | None:
     return None
 
 
-_CACHE: dict[int, tuple[Any, Tensor]] = {}
+_CACHE: dict[int, tuple[weakref.ref, int, Tensor]] = {}
 
 
 def _cached(t: torch.Tensor) -> Tensor | None:
-    """Treadle views of parameters/buffers are kept (keyed by identity and version)."""
+    """Treadle views of sparse tensors that are used again (parameters, buffers), keyed by
+    identity and version; an entry goes when its tensor is garbage-collected."""
     key = id(t)
     hit = _CACHE.get(key)
     version = getattr(t, "_version", 0)
-    if hit is not None and hit[0] == (t, version):
-        return hit[1]
+    if hit is not None and hit[0]() is t and hit[1] == version:
+        return hit[2]
     view = to_treadle(t)
     if view is not None:
-        _CACHE[key] = ((t, version), view)
+        _CACHE[key] = (weakref.ref(t, lambda _, key=key: _CACHE.pop(key, None)), version, view)
     return view
 
 
