@@ -36,6 +36,14 @@ class Unit:
     blocking_result: bool
     """a consumer must do a blocking wait (mbarrier / wgmma.wait / tcgen05.wait) for the result"""
     variable_latency: bool = False
+    """Twill §5.3 / Fig. 6 VARIABLE LATENCY: a static schedule cannot rely on when the op
+    completes, so its issuer is a designated role (streaming TMA loads: the producer; other
+    variable-latency ops: the one role W_vl) that holds nothing else"""
+    completion: str = "local"
+    """how a consumer learns that the result is there: "local" (the issuing warps wait for it
+    themselves: wgmma.wait_group, tcgen05.wait::ld, a synchronous op's own end) or "mbarrier"
+    (the unit arrives on an mbarrier: TMA complete_tx, tcgen05.commit), which every consumer,
+    on the issuing role or not, waits on"""
     issue_cycles: int = 0
     hbm_fraction: float = 0.0
     sustained: float = 1.0
@@ -111,6 +119,23 @@ _SCALARS = {
     "comm": ("mbarrier_cycles", "named_barrier_cycles", "spill_base_cycles", "spill_cycles_per_kb"),
 }
 _UNIT_NUMBERS = ("throughput", "latency", "issue_cycles", "hbm_fraction", "sustained")
+_COMPLETIONS = ("local", "mbarrier")
+
+
+def _flag(table: dict[str, Any], key: str, where: str, sources: dict[str, str], default, kind):
+    """A non-numeric unit property: a bare value, or `{ value = ..., source = "..." }` (the
+    form new properties use, so a reader can tell a documented fact from an assumption)."""
+    if key not in table:
+        return default
+    entry = table[key]
+    if isinstance(entry, dict):
+        if "value" not in entry or not str(entry.get("source", "")).strip():
+            raise MachineError(f"{where}.{key}: must be {{ value = ..., source = \"...\" }}")
+        sources[f"{where}.{key}"] = entry["source"]
+        entry = entry["value"]
+    if not isinstance(entry, kind):
+        raise MachineError(f"{where}.{key}: expected a {kind.__name__}, got {entry!r}")
+    return entry
 
 
 def _number(table: dict[str, Any], key: str, where: str, sources: dict[str, str], required=True):
@@ -128,7 +153,7 @@ def _number(table: dict[str, Any], key: str, where: str, sources: dict[str, str]
     return value
 
 
-def _apply_overrides(raw: dict[str, Any], overrides: dict[str, float]) -> None:
+def _apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> None:
     for dotted, value in overrides.items():
         *path, last = dotted.split(".")
         table = raw
@@ -138,7 +163,8 @@ def _apply_overrides(raw: dict[str, Any], overrides: dict[str, float]) -> None:
             table = table[part]
         if last not in table:
             raise MachineError(f"override '{dotted}': no entry '{last}'")
-        table[last] = {"value": value, "source": f"override of {dotted} (was {table[last]['value']})"}
+        old = table[last]["value"] if isinstance(table[last], dict) else table[last]
+        table[last] = {"value": value, "source": f"override of {dotted} (was {old})"}
 
 
 def parse_machine(raw: dict[str, Any], where: str = "<machine>") -> Machine:
@@ -156,6 +182,10 @@ def parse_machine(raw: dict[str, Any], where: str = "<machine>") -> Machine:
                 for k in _UNIT_NUMBERS}
         if nums["throughput"] <= 0:
             raise MachineError(f"{where}: units.{uname}.throughput must be positive")
+        completion = _flag(table, "completion", f"units.{uname}", sources, "local", str)
+        if completion not in _COMPLETIONS:
+            raise MachineError(f"{where}: units.{uname}.completion must be one of "
+                               f"{', '.join(_COMPLETIONS)}, got '{completion}'")
         issue = table.get("issue", "warpgroup")
         if issue not in ("thread", "warpgroup"):
             raise MachineError(f"{where}: units.{uname}.issue must be 'thread' or 'warpgroup'")
@@ -166,7 +196,9 @@ def parse_machine(raw: dict[str, Any], where: str = "<machine>") -> Machine:
             issue=issue,
             is_async=bool(table.get("async", False)),
             blocking_result=bool(table.get("blocking_result", False)),
-            variable_latency=bool(table.get("variable_latency", False)),
+            variable_latency=_flag(table, "variable_latency", f"units.{uname}", sources, False,
+                                   bool),
+            completion=completion,
             issue_cycles=int(nums["issue_cycles"] or 0),
             hbm_fraction=float(nums["hbm_fraction"] or 0.0),
             sustained=float(nums["sustained"] or 1.0),
@@ -198,11 +230,12 @@ def available_machines() -> list[str]:
     return sorted(p.stem for p in MACHINE_DIR.glob("*.toml"))
 
 
-def load_machine(name_or_path: str | Path, overrides: dict[str, float] | None = None) -> Machine:
+def load_machine(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Machine:
     """Load a built-in machine by name (`"h100"`) or a machine file by path.
 
-    `overrides` maps dotted keys (`"units.mufu.throughput"`) to new values, so a test or a what-if
-    study can swap one number without editing the file.
+    `overrides` maps dotted keys (`"units.mufu.throughput"`, `"units.tc.variable_latency"`) to
+    new values, so a test or a what-if study can swap one number or property without editing the
+    file.
     """
     path = Path(name_or_path)
     if path.suffix != ".toml":

@@ -51,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
           f"stages = {max(sched.stages) + 1}")
     print(f"optimal: {'proven' if sched.optimal else 'NOT proven optimal'} "
           f"(lower bound {sched.lower_bound}: {sched.bound_reason}; "
-          f"{sum(1 for a in sched.attempts if a[2] == 'unsat')} smaller (I, L) refuted by Z3, "
-          f"{sum(1 for a in sched.attempts if a[2] == 'unknown')} timed out)")
+          f"{sum(1 for a in sched.attempts if a[2] == 'unsat')} smaller (I, L window) queries "
+          f"refuted by Z3, {sum(1 for a in sched.attempts if a[2] == 'unknown')} timed out)")
     print(f"cross-role edges: {sched.cross_edges}"
-          f"{' (minimal)' if sched.cross_proven_min else ''}")
+          f"{' (minimal)' if sched.cross_proven_min else ''}; busiest role: {sched.busiest} of "
+          f"II = {sched.ii} units busy{' (minimal)' if sched.busiest_proven_min else ''}")
     print(f"solve time: {sched.solve_seconds:.2f} s")
     print("roles:")
     for r, role in enumerate(sa.roles.data):

@@ -44,6 +44,32 @@ def role_usage(p: Problem, start: list[int], role: list[int], ii: int):
     return out
 
 
+def streaming_ops(p: Problem) -> set[int]:
+    """Variable-latency ops that consume nothing (streaming TMA loads, Twill §5.3)."""
+    fed = {e.dst for e in p.edges if e.src != e.dst}
+    return {k for k, nd in enumerate(p.nodes)
+            if p.machine.units[nd.unit].variable_latency and k not in fed}
+
+
+def separation(p: Problem, src: int, dst: int, cross: bool) -> int:
+    """Normalized cycles from the issue of `src` to the earliest issue of `dst`, re-derived from
+    the machine file: the source's own time (0 for a streaming load), then the wait for its
+    completion: an mbarrier for a unit that completes through one, whichever role consumes it;
+    for a unit that completes locally nothing on the same role, a hand-off across roles (an
+    mbarrier for SMEM/TMEM values, reg -> SMEM -> reg plus the mbarrier for register values).
+    A self edge (an accumulator updated by its own next issue) waits for nothing."""
+    m = p.machine
+    nd = p.nodes[src]
+    unit = m.units[nd.unit]
+    raw = 0 if src in streaming_ops(p) else nd.cycles + unit.latency
+    if src != dst:
+        if unit.completion == "mbarrier":
+            raw += m.mbarrier_cycles
+        elif cross:
+            raw += m.spill_cycles(nd.nbytes) if nd.space == "reg" else m.mbarrier_cycles
+    return p.n(raw)
+
+
 def check(p: Problem, ii: int, length: int, start: list[int], role: list[int]) -> list[str]:
     """All violated constraints, as readable messages (empty list: the schedule is valid)."""
     errs: list[str] = []
@@ -59,7 +85,7 @@ def check(p: Problem, ii: int, length: int, start: list[int], role: list[int]) -
         cross = role[e.src] != role[e.dst]
         if cross and not p.allow_cross_regs and p.nodes[e.src].space == "reg":
             errs.append(f"@{names[e.src]} -> @{names[e.dst]}: register value crosses roles")
-        need = p.n(e.delay + e.spill) if cross else p.n(e.delay)
+        need = separation(p, e.src, e.dst, cross)
         if start[e.dst] + e.distance * ii < start[e.src] + need:
             errs.append(
                 f"dependence @{names[e.src]} -> @{names[e.dst]} (distance {e.distance}): issue "
@@ -80,11 +106,22 @@ def check(p: Problem, ii: int, length: int, start: list[int], role: list[int]) -
                 errs.append(f"unit '{unit}' over capacity at cycle {cycle} mod {ii}: "
                             + ", ".join("@" + u for u in users))
                 break
-    # Variable-latency ops alone on their role.
-    vl_roles = {role[k] for k, nd in enumerate(p.nodes) if nd.variable_latency}
-    for k, nd in enumerate(p.nodes):
-        if not nd.variable_latency and role[k] in vl_roles:
-            errs.append(f"@{names[k]} shares role {role[k]} with variable-latency loads")
+    # VARIABLE LATENCY (Twill §5.3, Fig. 6): streaming loads share one role, every other
+    # variable-latency op shares one other role (W_vl), and nothing else runs on either.
+    streaming = streaming_ops(p)
+    other_vl = {k for k, nd in enumerate(p.nodes)
+                if p.machine.units[nd.unit].variable_latency and k not in streaming}
+    for group, what in ((streaming, "streaming loads"), (other_vl, "variable-latency ops")):
+        if len({role[k] for k in group}) > 1:
+            errs.append(f"{what} are split over roles "
+                        + ", ".join(sorted({str(role[k]) for k in group})))
+    if {role[k] for k in streaming} & {role[k] for k in other_vl}:
+        errs.append("variable-latency ops share the streaming loads' role")
+    vl_roles = {role[k]: "streaming loads" for k in streaming}
+    vl_roles.update({role[k]: "variable-latency ops" for k in other_vl})
+    for k in range(n):
+        if k not in streaming and k not in other_vl and role[k] in vl_roles:
+            errs.append(f"@{names[k]} shares role {role[k]} with {vl_roles[role[k]]}")
     # Blocking waits: nothing else of the role executes when a waiter issues.
     for v in range(n):
         ins = [e for e in p.edges if e.dst == v and e.src != v]

@@ -37,6 +37,9 @@ class Node:
     whole duration, so nothing else of its role may run meanwhile"""
     blocking_in: bool = False
     """some operand comes from an async unit whose consumer must do a blocking wait"""
+    streaming: bool = False
+    """a variable-latency op with no operands (a streaming TMA load, Twill §5.3): latency 0 to
+    its consumers, issued by the producer role; other variable-latency ops go on role W_vl"""
 
 
 @dataclass
@@ -47,7 +50,8 @@ class Edge:
     """cycles after the source's issue before the destination may issue (same role)"""
     distance: int
     spill: int
-    """extra delay when source and destination sit on different roles"""
+    """extra delay when source and destination sit on different roles (0 when the source's unit
+    signals completion through an mbarrier: every consumer already pays that wait in `delay`)"""
 
 
 @dataclass
@@ -90,6 +94,31 @@ class Problem:
         return k
 
 
+def edge_cost(machine: Machine, snode: Node, src: int, dst: int, distance: int) -> Edge:
+    """Separation of a dependence, on one role and across roles.
+
+    The source's own time: 0 for a streaming load (Twill §5.3: its depth is a buffer count),
+    else its cycles plus its unit's latency. Then how the consumer learns the value is there:
+    a unit with mbarrier completion (TMA, tcgen05.mma + tcgen05.commit) makes every consumer
+    wait on that mbarrier, on the issuing role or not, so the wait is in `delay` and crossing
+    roles adds nothing; a unit with local completion (wgmma.wait_group, synchronous ops) is free
+    on its own role and needs a hand-off across roles: an mbarrier for SMEM/TMEM values, a
+    register -> SMEM -> register copy plus the mbarrier for register values. An accumulator
+    updated by its own next issue (a self edge) waits for nothing: successive tcgen05.mma into
+    one accumulator from one thread execute in issue order (PTX ISA 9.7.16.6.2), and a self edge
+    never crosses roles.
+    """
+    unit = machine.units[snode.unit]
+    own = 0 if snode.streaming else snode.cycles + unit.latency
+    if src == dst:
+        return Edge(src, dst, own, distance, 0)
+    if unit.completion == "mbarrier":
+        return Edge(src, dst, own + machine.mbarrier_cycles, distance, 0)
+    if snode.space == "reg":
+        return Edge(src, dst, own, distance, machine.spill_cycles(snode.nbytes))
+    return Edge(src, dst, own, distance, machine.mbarrier_cycles)
+
+
 def build_problem(loop: LoopOp, machine: Machine, *, max_warps: int | None = None,
                   allow_cross_regs: bool = True) -> Problem:
     tasks = loop.tasks
@@ -119,6 +148,9 @@ def build_problem(loop: LoopOp, machine: Machine, *, max_warps: int | None = Non
             nbytes=nbytes, alias=alias,
             exclusive=not unit.is_async and unit.blocking_result,
         ))
+    for task in tasks:
+        node = nodes[index[task]]
+        node.streaming = node.variable_latency and all(dep.owner is task for dep in task.deps)
     edges: list[Edge] = []
     for task in tasks:
         dst = index[task]
@@ -126,17 +158,9 @@ def build_problem(loop: LoopOp, machine: Machine, *, max_warps: int | None = Non
             owner = dep.owner
             assert isinstance(owner, TaskOp)
             src = index[owner]
-            sunit = machine.units[owner.unit.data]
-            snode = nodes[src]
-            if sunit.blocking_result:
+            edges.append(edge_cost(machine, nodes[src], src, dst, dist))
+            if machine.units[owner.unit.data].blocking_result:
                 nodes[dst].blocking_in = True
-            # Streaming (variable-latency) loads: latency 0, their depth is a buffer count.
-            delay = 0 if sunit.variable_latency else snode.cycles + sunit.latency
-            if snode.space == "reg":
-                spill = machine.spill_cycles(snode.nbytes)
-            else:
-                spill = machine.mbarrier_cycles
-            edges.append(Edge(src, dst, delay, dist, spill))
     attrs = loop.attributes
     smem_res = attrs["smem_resident"].value.data if "smem_resident" in attrs else 0
     regs_res = attrs["regs_resident"].value.data if "regs_resident" in attrs else 0

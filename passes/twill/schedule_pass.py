@@ -32,16 +32,19 @@ def ii_cycles(p: Problem, sched: Schedule) -> int:
 
 
 def role_names(p: Problem, sched: Schedule) -> list[str]:
-    """Readable names: the streaming-load role is the producer, a thread-issued tc-only role the
-    MMA issuer, the others consumers numbered in order."""
+    """Readable names: the streaming-load role is the producer; the variable-latency role W_vl
+    (or any thread-issued role) is "mma" when it issues tensor-core ops, "store" when it issues
+    TMA stores; a role of in-place TMEM/FMA updates only is the correction role; the others are
+    consumers numbered in order."""
     names = []
     consumers = 0
     for r in range(max(sched.role) + 1):
         members = [nd for k, nd in enumerate(p.nodes) if sched.role[k] == r]
-        if members and all(nd.variable_latency for nd in members):
+        if members and all(nd.streaming for nd in members):
             names.append("producer")
         elif members and all(nd.thread_issued for nd in members):
-            names.append("mma")
+            units = {nd.unit for nd in members}
+            names.append("mma" if units == {"tc"} else "store" if units == {"tma"} else "issuer")
         elif members and all(nd.unit in ("tmem", "fma") and nd.nbytes == 0 for nd in members):
             names.append("correction")
         else:

@@ -37,8 +37,12 @@ class Schedule:
     scale: float
     cross_edges: int = 0
     cross_proven_min: bool = False
+    busiest: int = 0
+    """the largest synchronous busy time (normalized) of any role, minimized third"""
+    busiest_proven_min: bool = False
     attempts: list[tuple[int, int, str]] = field(default_factory=list)
-    """(I, L or -1 for phase 1, 'unsat' | 'sat' | 'unknown' | 'bound') in search order"""
+    """(I, L or -1 for phase 1, 'unsat' | 'sat' | 'unknown' | 'sat (rescue)') in search order;
+    a joint 'unsat' (I, L) refutes every length of I's window up to L"""
     lower_bound: int = 0
     bound_reason: str = ""
     solve_seconds: float = 0.0
@@ -55,6 +59,16 @@ def normalize(problem: Problem, bound: int = 100) -> None:
     problem.norm = normalize_costs(raw, bound)
     big = max(problem.norm, default=1)
     problem.scale = big / problem.norm[big] if problem.norm else 1.0
+
+
+def designated_roles(p: Problem) -> dict[int, int]:
+    """Node -> its fixed role under VARIABLE LATENCY: streaming loads on role 0 (the producer),
+    the other variable-latency ops on the next role (W_vl); compute roles follow."""
+    streaming = [k for k, nd in enumerate(p.nodes) if nd.streaming]
+    other = [k for k, nd in enumerate(p.nodes) if nd.variable_latency and not nd.streaming]
+    fixed = {k: 0 for k in streaming}
+    fixed.update({k: 1 if streaming else 0 for k in other})
+    return fixed
 
 
 def lower_bound(p: Problem) -> tuple[int, str]:
@@ -95,7 +109,8 @@ def _not_executing(rv, ro, busy_o, ii):
 
 
 class _Base:
-    def __init__(self, p: Problem, ii: int, length: int | None):
+    def __init__(self, p: Problem, ii: int, length: int | tuple[int, int] | None):
+        """`length`: a fixed L, a window (lo, hi) with L a variable in it, or None (free)."""
         self.p, self.ii = p, ii
         n = len(p.nodes)
         # A fresh context per query: Z3's answers (and its speed) must not depend on what else
@@ -107,11 +122,15 @@ class _Base:
         self.c = [p.n(node.cycles) for node in p.nodes]
         self.s = z3.Solver(ctx=ctx)
         s = self.s
+        self.length = length
+        if isinstance(length, tuple):
+            self.length = z3.Int("L", ctx)
+            s.add(self.length >= length[0], self.length <= length[1])
         for k in range(n):
             s.add(self.t[k] == self.kk[k] * ii + self.r[k], self.r[k] >= 0, self.r[k] < ii,
                   self.kk[k] >= 0)
             if length is not None:
-                s.add(self.t[k] + self.c[k] <= length)
+                s.add(self.t[k] + self.c[k] <= self.length)
         # Some op issues at time 0 (removes the translation symmetry).
         s.add(z3.Or([tk == 0 for tk in self.t]))
         for a in range(n):
@@ -131,17 +150,40 @@ def modulo_schedule(p: Problem, ii: int, timeout_ms: int) -> tuple[str, int, lis
     for k in range(len(p.nodes)):
         b.s.add(length >= b.t[k] + b.c[k])
     b.s.set("timeout", max(1, timeout_ms))
-    best, best_t = None, []
-    while True:
+    res = b.s.check()
+    if res != z3.sat:
+        return str(res), -1, []
+    m = b.s.model()
+    best, best_t = m.eval(length).as_long(), [m.eval(x).as_long() for x in b.t]
+    # Bisection between the critical path (no schedule is shorter) and the best found; every
+    # probe below the answer is a Z3 UNSAT proof. On a time out, the best found so far stands.
+    lo = _critical_path(p)
+    while lo < best:
+        probe = (lo + best) // 2
+        b.s.push()
+        b.s.add(length <= probe)
         res = b.s.check()
+        if res == z3.sat:
+            m = b.s.model()
+            best, best_t = m.eval(length).as_long(), [m.eval(x).as_long() for x in b.t]
+        b.s.pop()
         if res == z3.unsat:
-            return ("sat", best, best_t) if best is not None else ("unsat", -1, [])
-        if res == z3.unknown:
-            return ("sat", best, best_t) if best is not None else ("unknown", -1, [])
-        m = b.s.model()
-        best = m.eval(length).as_long()
-        best_t = [m.eval(x).as_long() for x in b.t]
-        b.s.add(length < best)
+            lo = probe + 1
+        elif res != z3.sat:
+            break
+    return "sat", best, best_t
+
+
+def _critical_path(p: Problem) -> int:
+    """Longest chain of distance-0 dependences (delays plus the last op's cycles): a lower
+    bound on the length of any modulo schedule. The verifier rejects distance-0 cycles."""
+    n = len(p.nodes)
+    reach = [0] * n
+    for _ in range(n):
+        for e in p.edges:
+            if e.distance == 0 and e.src != e.dst:
+                reach[e.dst] = max(reach[e.dst], reach[e.src] + p.n(e.delay))
+    return max((reach[k] + p.n(nd.cycles) for k, nd in enumerate(p.nodes)), default=0)
 
 
 class _Joint(_Base):
@@ -152,16 +194,17 @@ class _Joint(_Base):
         s, n, m = self.s, len(p.nodes), p.machine
         ctx = self.ctx
         self.w = [z3.Int(f"w_{k}", ctx) for k in range(n)]
-        has_vl = any(nd.variable_latency for nd in p.nodes)
-        first = 1 if has_vl else 0
+        fixed = designated_roles(p)
+        first = len(set(fixed.values()))
         for k, nd in enumerate(p.nodes):
             s.add(self.w[k] >= 0, self.w[k] < nroles)
-            # VARIABLE LATENCY: streaming loads alone on the designated role 0.
-            s.add(self.w[k] == 0 if nd.variable_latency else self.w[k] >= first)
+            # VARIABLE LATENCY (Twill §5.3, Fig. 6): streaming loads alone on the producer role,
+            # every other variable-latency op alone on the one designated role W_vl.
+            s.add(self.w[k] == fixed[k] if k in fixed else self.w[k] >= first)
         # Symmetry breaking: compute roles are numbered in order of first use.
         top = first - 1
         for k, nd in enumerate(p.nodes):
-            if nd.variable_latency:
+            if k in fixed:
                 continue
             s.add(self.w[k] <= top + 1)
             new_top = z3.Int(f"top_{k}", ctx)
@@ -283,24 +326,39 @@ def solve(p: Problem, time_limit: float = 60.0, minimize_cross: bool = True,
         if status != "sat":
             proven = proven and status == "unsat"
             continue
-        copies = math.ceil(l0 / ii)
-        length = l0
-        while math.ceil(length / ii) == copies and left_ms() > 0:
-            joint = _Joint(p, ii, length, nroles)
-            joint.s.set("timeout", max(1, left_ms()))
-            res = joint.s.check()
-            attempts.append((ii, length, str(res)))
-            say(f"I={ii} L={length}: joint SWP+WS {res}")
-            if res == z3.sat:
-                sched = _extract(joint, ii, length, proven, p)
-                if minimize_cross:
-                    _minimize_cross(joint, sched, left_ms, say)
-                sched.attempts, sched.lower_bound, sched.bound_reason = attempts, lb, why
-                sched.solve_seconds = time.monotonic() - t0
-                return sched
-            if res == z3.unknown:
-                proven = False
-            length += 1
+        # Algorithm 1's window: L = L0, L0+1, ... while ceil(L/I) is unchanged. One query with L
+        # a variable in the window refutes all of it at once; a SAT answer is then pushed down
+        # to the smallest L of the window (the first SAT of the paper's upward scan).
+        hi = math.ceil(l0 / ii) * ii
+        joint = _Joint(p, ii, (l0, hi), nroles)
+        joint.s.set("timeout", max(1, left_ms()))
+        res = joint.s.check()
+        if res != z3.sat:
+            attempts.append((ii, hi, str(res)))
+            say(f"I={ii} L={l0}..{hi}: joint SWP+WS {res}")
+            proven = proven and res == z3.unsat
+            continue
+        length = _shortest(joint, l0)
+        if length > l0:
+            attempts.append((ii, length - 1, "unsat"))
+            say(f"I={ii} L={l0}..{length - 1}: joint SWP+WS unsat")
+        # The schedule itself comes from a fresh query at the fixed (I, L), Algorithm 1's last
+        # query, so it depends on (I, L) only and not on the proofs that found them.
+        joint = _Joint(p, ii, length, nroles)
+        joint.s.set("timeout", max(1, left_ms()))
+        res = joint.s.check()
+        if res != z3.sat:
+            raise ScheduleError(f"loop @{p.name}: I = {ii}, L = {length} was SAT in its window "
+                                f"but '{res}' alone (time limit too short?)")
+        attempts.append((ii, length, "sat"))
+        say(f"I={ii} L={length}: joint SWP+WS sat")
+        sched = _extract(joint, ii, length, proven, p)
+        if minimize_cross:
+            _minimize_cross(joint, sched, left_ms, say)
+            _minimize_busiest(joint, sched, left_ms, say)
+        sched.attempts, sched.lower_bound, sched.bound_reason = attempts, lb, why
+        sched.solve_seconds = time.monotonic() - t0
+        return sched
     # Out of time before anything was found: a short rescue search at larger II, so the caller
     # gets a valid (checked) schedule marked "not proven optimal" instead of nothing.
     tried = attempts[-1][0] if attempts else lb
@@ -335,22 +393,44 @@ def feasible_at(p: Problem, ii: int, timeout: float = 60.0, resolution: int = 10
     status, l0, _ = modulo_schedule(p, ii, int(timeout * 1000))
     if status != "sat":
         return status
-    length, result = l0, "unsat"
-    while math.ceil(length / ii) == math.ceil(l0 / ii):
-        left = int(max(0.0, deadline - time.monotonic()) * 1000)
-        if left <= 0:
-            return "unknown"
-        joint = _Joint(p, ii, length, min(len(p.nodes), p.max_warps))
-        if constrain is not None:
-            constrain(joint)
-        joint.s.set("timeout", left)
-        res = joint.s.check()
+    left = int(max(0.0, deadline - time.monotonic()) * 1000)
+    if left <= 0:
+        return "unknown"
+    joint = _Joint(p, ii, (l0, math.ceil(l0 / ii) * ii), min(len(p.nodes), p.max_warps))
+    if constrain is not None:
+        constrain(joint)
+    joint.s.set("timeout", left)
+    return str(joint.s.check())
+
+
+def _shortest(joint: _Joint, lo: int) -> int:
+    """After a SAT check over a length window starting at `lo`: the smallest SAT L of the window
+    (every smaller one refuted by Z3), by bisection, probing `lo` itself first."""
+    s, L = joint.s, joint.length
+    hi = s.model().eval(L).as_long()
+    probe = lo
+    while lo < hi:
+        s.push()
+        s.add(L <= probe)
+        res = s.check()
         if res == z3.sat:
-            return "sat"
-        if res == z3.unknown:
-            result = "unknown"
-        length += 1
-    return result
+            hi = s.model().eval(L).as_long()
+        s.pop()
+        if res == z3.unsat:
+            lo = probe + 1
+        elif res != z3.sat:
+            raise ScheduleError(f"loop @{joint.p.name}: Z3 answered '{res}' while shortening L "
+                                "(time limit too short?)")
+        probe = (lo + hi) // 2
+    return hi
+
+
+def role_busy(p: Problem, role: list[int]) -> dict[int, int]:
+    """Per role: normalized cycles its warps spend executing synchronous ops per iteration."""
+    busy: dict[int, int] = {}
+    for k, nd in enumerate(p.nodes):
+        busy[role[k]] = busy.get(role[k], 0) + p.n(nd.busy)
+    return busy
 
 
 def _extract(joint: _Joint, ii: int, length: int, proven: bool, p: Problem) -> Schedule:
@@ -358,7 +438,36 @@ def _extract(joint: _Joint, ii: int, length: int, proven: bool, p: Problem) -> S
     start = [m.eval(x).as_long() for x in joint.t]
     role = [m.eval(x).as_long() for x in joint.w]
     cross = sum(1 for e in p.edges if role[e.src] != role[e.dst])
-    return Schedule(ii, length, start, role, proven, p.scale, cross)
+    return Schedule(ii, length, start, role, proven, p.scale, cross,
+                    busiest=max(role_busy(p, role).values(), default=0))
+
+
+def _minimize_busiest(joint: _Joint, sched: Schedule, left_ms, say) -> None:
+    """Tertiary objective: among schedules of this (I, L) with the fewest barriers, the one whose
+    busiest role has the most slack. Completions of variable-latency ops (TMA, UMMA) arrive when
+    they arrive; a role's idle time is what absorbs a late one without delaying its next op, so
+    a blocking rescale goes where it leaves the softmax warps their slack (FA4's reason for its
+    correction warp group). Changes no II, length or barrier count."""
+    p, s = joint.p, joint.s
+    s.add(z3.Sum([z3.If(x, 1, 0) for x in joint.cross] or [z3.IntVal(0, joint.ctx)])
+          <= sched.cross_edges)
+    busy = [z3.Sum([z3.IntVal(0, joint.ctx)] + [z3.If(joint.w[k] == r, p.n(nd.busy), 0)
+                                               for k, nd in enumerate(p.nodes) if nd.busy])
+            for r in range(len(p.nodes))]
+    while sched.busiest > 0 and left_ms() > 0:
+        s.push()
+        s.add(*[b < sched.busiest for b in busy])
+        s.set("timeout", max(1, left_ms()))
+        res = s.check()
+        if res != z3.sat:
+            s.pop()
+            sched.busiest_proven_min = res == z3.unsat
+            say(f"busiest role: {sched.busiest} units of {sched.ii} "
+                f"({'minimal' if res == z3.unsat else 'time out'})")
+            return
+        new = _extract(joint, sched.ii, sched.length, sched.optimal, p)
+        sched.start, sched.role, sched.busiest = new.start, new.role, new.busiest
+        s.pop()
 
 
 def _minimize_cross(joint: _Joint, sched: Schedule, left_ms, say) -> None:

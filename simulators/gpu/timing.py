@@ -5,7 +5,8 @@ not reuse the solver's model, so a schedule is checked against a second, more de
 raw cycles (no normalization) with the tensor core at its sustained rate, in-order issue per role
 (a blocking wait stalls the role until the data is there; a synchronous op keeps its warps busy),
 one SM-wide unit per kind taken first-come first-served, cross-role hand-offs paying the mbarrier
-or register->SMEM->register cost, and buffer rings: instance i of a value reuses the slot of
+or register->SMEM->register cost (and every consumer of a unit that completes through an mbarrier,
+TMA or tcgen05.commit, paying that mbarrier on any role), and buffer rings: instance i of a value reuses the slot of
 instance i - buffers, so its producer waits until every consumer of that instance is done.
 
 Instances are processed in the order of their scheduled issue time (copy i of task v at
@@ -107,10 +108,14 @@ def simulate(loop: LoopOp, machine: Machine, iterations: int, pipelined: bool = 
                 continue  # loop-carried value from before the loop: ready at entry
             key = (src.sym_name.data, j)
             when = ready[key]
-            if src.slot.role.data != role:
-                cost = (machine.spill_cycles(src.nbytes.data) if src.space.data == "reg"
-                        else machine.mbarrier_cycles)
-                when += cost
+            sunit = machine.units[src.unit.data]
+            if src is t:
+                pass  # an accumulator updated by its own next issue: in issue order, no wait
+            elif sunit.completion == "mbarrier":
+                when += machine.mbarrier_cycles  # TMA / tcgen05.commit: every consumer waits
+            elif src.slot.role.data != role:
+                when += (machine.spill_cycles(src.nbytes.data) if src.space.data == "reg"
+                         else machine.mbarrier_cycles)
             at = max(at, when)
         # Buffer ring: reuse the slot of instance i - buffers once its consumers are done.
         j = i - t.slot.buffers.data

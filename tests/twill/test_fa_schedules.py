@@ -8,7 +8,7 @@ import pytest
 
 from treadle.machines.loader import load_machine
 from treadle.passes.twill import programs
-from treadle.passes.twill.checker import check
+from treadle.passes.twill.checker import buffers, check, separation
 from treadle.passes.twill.materialize import TwillMaterializeRolesPass
 from treadle.passes.twill.problem import build_problem
 from treadle.passes.twill.schedule_pass import role_names, schedule_loop
@@ -122,44 +122,133 @@ def test_h100_swapping_one_number_changes_the_schedule():
     assert sched.optimal
 
 
-def test_b200_blackwell_structure(b200):
-    _, loop, p, sched = b200
+SOFTMAX = ("ld_s", "max", "exp", "sum", "st_p")
+
+
+def _b200_roles(p, sched):
     names = role_names(p, sched)
+    roles = {names[r]: _ops(p, sched, r) for r in range(len(names))}
+    assert len(roles) == len(names)  # names are unique
+    return names, roles
+
+
+def test_b200_fa4_structure(b200):
+    """FA4's forward (flash_fwd_sm100.py): a TMA load warp, one warp whose single thread issues
+    every UMMA, a softmax warp group per 128-row sub-tile, one correction warp group rescaling
+    both O tiles, S/P and O in tensor memory."""
+    _, loop, p, sched = b200
     assert sched.optimal and sched.solve_seconds < 60
     assert check(p, sched.ii, sched.length, sched.start, sched.role) == []
-    roles = {names[r]: _ops(p, sched, r) for r in range(len(names))}
-    assert roles["producer"] == {"load_k", "load_v"}
-    # One correction role rescales both O tiles (its blocking TMEM traffic stays off softmax).
-    assert roles["correction"] == {"correct0", "correct1"}
-    # The softmax of sub-tile 0 and of sub-tile 1 on two different warp groups.
-    soft = [{f"ld_s{s}", f"max{s}", f"exp{s}", f"sum{s}", f"st_p{s}"} for s in (0, 1)]
-    owners = [{r for r, ops in roles.items() if ops & soft[s]} for s in (0, 1)]
-    assert all(len(o) == 1 for o in owners) and owners[0] != owners[1]
-    # S, P and O live in tensor memory.
-    spaces = {nd.name: nd.space for nd in p.nodes}
-    assert all(spaces[f"{t}{s}"] == "tmem" for t in ("qk", "st_p", "pv") for s in (0, 1))
-    # Exp of one sub-tile overlaps GEMMs of the other.
+    names, roles = _b200_roles(p, sched)
+    assert sorted(names) == ["consumer0", "consumer1", "correction", "mma", "producer"]
+    warps = {r.role_name.data: r.warps.data for r in loop.schedule.roles.data}
+    assert roles["producer"] == {"load_k", "load_v"} and warps["producer"] == 1
+    # Single-issuer MMA role: all four UMMAs, nothing else, one warp.
+    assert roles["mma"] == {"qk0", "pv0", "qk1", "pv1"} and warps["mma"] == 1
+    assert all(p.nodes[p.index(n)].thread_issued for n in roles["mma"])
+    # One softmax warp group per sub-tile, holding exactly that sub-tile's softmax.
+    softmax = {frozenset(roles["consumer0"]), frozenset(roles["consumer1"])}
+    assert softmax == {frozenset(f"{op}{s}" for op in SOFTMAX) for s in (0, 1)}
+    assert warps["consumer0"] == warps["consumer1"] == 4
+    # One correction warp group rescales both O tiles; the rescale is never on a softmax group.
+    assert roles["correction"] == {"correct0", "correct1"} and warps["correction"] == 4
+    for s in (0, 1):
+        assert sched.role[p.index(f"correct{s}")] not in {
+            sched.role[p.index(f"{op}{t}")] for op in SOFTMAX for t in (0, 1)}
+    assert sum(warps.values()) == 14 <= 16
+
+
+def test_b200_mma_issue_order_is_fa4s(b200):
+    # The MMA warp issues S0, O1 (previous KV block's V), S1, O0 per KV block: FA4's order
+    # ("two MMAs between computing S_i and consuming P_i").
+    _, _, p, sched = b200
+    ii, start = sched.ii, {nd.name: sched.start[k] for k, nd in enumerate(p.nodes)}
+    # Sub-tile labels are symmetric: call `a` the sub-tile whose S the MMA warp issues first.
+    a = min((0, 1), key=lambda s: start[f"qk{s}"] % ii)
+    b = 1 - a
+    t0 = start[f"qk{a}"]
+    # One steady-state trip from S_a(n): each UMMA with the KV block it works on.
+    trip = sorted(((start[n] - t0) % ii, n, -((start[n] - t0) // ii))
+                  for n in ("qk0", "qk1", "pv0", "pv1"))
+    assert [(n, blk) for _, n, blk in trip] == [
+        (f"qk{a}", 0), (f"pv{b}", -1), (f"qk{b}", 0), (f"pv{a}", 0)]  # S_a, O_b(n-1), S_b, O_a
+    # Exp of one sub-tile runs under the GEMMs of the other.
     assert any(_overlap(p, sched, "exp0", f"{g}1") for g in ("qk", "pv"))
     assert any(_overlap(p, sched, "exp1", f"{g}0") for g in ("qk", "pv"))
-    assert len(names) == 4
-    # The tensor core runs FA4's MMA order per KV block: S0, O1 (previous V), S1, O0.
-    tc = sorted((sched.start[k] % sched.ii, nd.name) for k, nd in enumerate(p.nodes)
-                if nd.unit == "tc")
-    order = [n for _, n in tc]
-    k = order.index("qk0")
-    assert order[k:] + order[:k] == ["qk0", "pv1", "qk1", "pv0"]
+
+
+def test_b200_s_p_and_o_live_in_tensor_memory(b200):
+    _, _, p, sched = b200
+    spaces = {nd.name: nd.space for nd in p.nodes}
+    assert all(spaces[f"{t}{s}"] == "tmem" for t in ("qk", "st_p", "pv") for s in (0, 1))
+    # P is written over S (alias), O is rescaled in place: 4 tiles of 64 KiB, one copy each,
+    # fill the 512 TMEM columns (FA4: S0 at 0, S1 at 128, O0 at 256, O1 at 384).
+    copies = buffers(p, sched.start, sched.ii)
+    tmem = {p.nodes[k].name: c for k, c in copies.items()
+            if p.nodes[k].space == "tmem" and p.nodes[k].nbytes}
+    assert tmem == {"qk0": 1, "qk1": 1, "pv0": 1, "pv1": 1}
+    assert sum(p.nodes[p.index(n)].nbytes for n in tmem) == load_machine("b200").tmem_bytes
+    assert p.storage_root(p.index("st_p0")) == p.index("qk0")
 
 
 def test_b200_ii_is_bound_by_the_tmem_lifetime_of_s_and_p(b200):
-    """Hand derivation: TMEM (512 columns) holds exactly S0, S1, O0, O1 at d = 128, so S_s (with
-    P_s written over it) has one copy and must die within one II: issue QK (512 cycles), load S
-    (65536 B / 256 B/clk = 256), max (128), exp (1024), store P (128), PV (512) back to back is
-    2560 raw cycles; in normalized units 7 + 3 + 2 + 13 + 2 + 7 = 34 = the II found."""
+    """Hand derivation: TMEM holds exactly S0, S1, O0, O1 at d = 128, so S_s (with P_s written
+    over it) has one copy and must die within one II. Its chain: QK on the MMA warp (512
+    cycles), the tcgen05.commit mbarrier (92) before the softmax loads S (65536 B / 256 B/clk =
+    256), max (128), exp (1024), store P (128), the mbarrier to the MMA warp (92), PV (512); the
+    next QK follows from the same thread in issue order. 2744 raw cycles; in normalized units
+    8 + 3 + 2 + 13 + 3 + 7 = 36 = the II found, ResMII 28 is the tensor core alone."""
     _, loop, p, sched = b200
+    m = load_machine("b200")
     chain = ["qk0", "ld_s0", "max0", "exp0", "st_p0", "pv0"]
-    assert sum(p.nodes[p.index(n)].cycles for n in chain) == 2560
-    assert sched.ii == sum(p.n(p.nodes[p.index(n)].cycles) for n in chain) == 34
-    assert sched.ii > sched.lower_bound == 28  # the tensor core alone would allow 28
+    raw = [p.nodes[p.index(n)].cycles for n in chain]
+    assert raw == [512, 256, 128, 1024, 128, 512]
+    hops = [separation(p, p.index(a), p.index(b),
+                       sched.role[p.index(a)] != sched.role[p.index(b)])
+            for a, b in zip(chain, chain[1:])]
+    assert hops == [p.n(512 + m.mbarrier_cycles), p.n(256), p.n(128), p.n(1024),
+                    p.n(128 + m.mbarrier_cycles)]
+    assert sched.ii == sum(hops) + p.n(512) == 36
+    assert sched.ii > sched.lower_bound == 28
+    assert loop.schedule.ii_cycles.data == round(36 * 4 * 512 / 28)
+
+
+def test_b200_a_cross_role_edge_out_of_an_umma_costs_no_extra_hop():
+    """tcgen05.mma completes through tcgen05.commit on an mbarrier, which a consumer on the
+    issuing warp waits on too; Hopper's wgmma completes through wgmma.wait_group in the issuing
+    warp group, so another warp group pays an extra mbarrier hand-off."""
+    b = build_problem(programs.the_loop(programs.parse(programs.fa_forward("b200"))),
+                      load_machine("b200"))
+    h = build_problem(programs.the_loop(programs.parse(programs.fa_forward("h100"))),
+                      load_machine("h100"))
+    normalize(b)
+    normalize(h)
+    qk, ld = b.index("qk0"), b.index("ld_s0")
+    assert separation(b, qk, ld, True) == separation(b, qk, ld, False) == b.n(512 + 92)
+    qk, mx = h.index("qk0"), h.index("max0")
+    assert separation(h, qk, mx, False) == h.n(512)
+    assert separation(h, qk, mx, True) > separation(h, qk, mx, False)
+
+
+def test_b200_umma_is_variable_latency_so_the_checker_rejects_it_on_a_softmax_group(b200):
+    _, _, p, sched = b200
+    role = list(sched.role)
+    role[p.index("qk0")] = role[p.index("exp0")]  # issue S0 = Q0 K^T from softmax 0
+    errs = check(p, sched.ii, sched.length, sched.start, role)
+    assert any("variable-latency ops are split over roles" in e for e in errs)
+    assert any("@exp0 shares role" in e or "@ld_s0 shares role" in e for e in errs)
+
+
+def test_b200_the_mma_warp_costs_one_mbarrier_hop_of_ii():
+    """The price of the designation, stated honestly: if UMMA were not variable latency, the
+    same model would issue the MMAs from the softmax groups one mbarrier hop (st_p -> pv)
+    sooner, at II = 35; with it, Z3 refutes 35 and the optimum is 36 (the fixture's search)."""
+    p = build_problem(programs.the_loop(programs.parse(programs.fa_forward("b200"))),
+                      load_machine("b200", {"units.tc.variable_latency": False}))
+    assert feasible_at(p, 35, timeout=120) == "sat"
+    vl = build_problem(programs.the_loop(programs.parse(programs.fa_forward("b200"))),
+                       load_machine("b200"))
+    assert feasible_at(vl, 35, timeout=120) == "unsat"
 
 
 def _ii_budget(p, b200_sched, b200_cycles):
@@ -170,10 +259,31 @@ def _ii_budget(p, b200_sched, b200_cycles):
     return math.floor(b200_cycles / per_unit)
 
 
-def test_b200_fewer_warps_is_infeasible_at_the_optimal_ii(b200):
+def test_b200_one_warp_group_fewer_costs_the_softmax_groups_their_slack(b200):
+    """With 12 warps there is no room for the correction group (1 + 1 + 4 + 4 + 4 > 12). In this
+    model that does not raise the II: each softmax group rescales the other sub-tile's O in its
+    idle time. What it costs is slack: the busiest role goes from 22 of 36 units (the optimum's
+    softmax groups) to at least 29, which Z3 proves."""
     _, _, _, sched = b200
+    assert sched.busiest == 22 and sched.busiest_proven_min
     p = build_problem(programs.the_loop(programs.parse(programs.fa_forward("b200"))),
                       load_machine("b200"), max_warps=12)
+    assert feasible_at(p, sched.ii, timeout=120) == "sat"
+
+    def slack_of_the_optimum(joint):
+        for r in range(len(p.nodes)):
+            joint.s.add(z3.Sum([z3.If(joint.w[k] == r, p.n(nd.busy), 0)
+                                for k, nd in enumerate(p.nodes)]) <= 28)
+
+    assert feasible_at(p, sched.ii, timeout=120, constrain=slack_of_the_optimum) == "unsat"
+
+
+def test_b200_fewer_warp_groups_than_sub_tiles_is_infeasible(b200):
+    # 9 warps: the load and MMA warps and one warp group, which would have to hold both
+    # sub-tiles' S and P (2 x 194 registers per thread > 255).
+    _, _, _, sched = b200
+    p = build_problem(programs.the_loop(programs.parse(programs.fa_forward("b200"))),
+                      load_machine("b200"), max_warps=9)
     assert feasible_at(p, sched.ii, timeout=120) == "unsat"
 
 
@@ -203,24 +313,41 @@ def test_h100_backward_is_register_bound_without_cross_iteration_overlap():
     loop = programs.the_loop(module)
     p, sched = schedule_loop(loop, load_machine("h100"), time_limit=60)
     assert sched.optimal and max(sched.stages) == 0
-    assert [r.regs.data for r in loop.schedule.roles.data] == [24, 216, 216]
-    assert role_names(p, sched) == ["producer", "consumer0", "consumer1"]
+    assert [r.regs.data for r in loop.schedule.roles.data] == [24, 24, 216, 216]
+    # The dQ store (a TMA op with operands: variable latency, not streaming) gets the designated
+    # warp W_vl, as FA3's backward gives it warp 1 of the producer warp group
+    # (hopper/flash_bwd_kernel_sm90.h: warp 0 loads Q, dO, LSE; warp 1 stores dQ).
+    assert role_names(p, sched) == ["producer", "store", "consumer0", "consumer1"]
+    assert _ops(p, sched, 1) == {"store_dq"}
     assert check(p, sched.ii, sched.length, sched.start, sched.role) == []
 
 
-def test_b200_fa4_mma_warp_costs_two_ii_steps_in_this_model(b200):
-    """FA4 issues all MMAs from one dedicated warp. Forcing that structure here: each S_s now
-    crosses two roles on its single-buffered TMEM path (MMA warp -> softmax -> MMA warp), two
-    mbarrier hops (92 cycles each) that push its lifetime past II = 34, so the best such schedule
-    needs II = 36. This is why the solver's optimum keeps the MMAs on the softmax groups."""
+def test_checker_prices_the_tcgen05_commit_wait(b200):
+    """The checker re-derives each dependence from the machine file: the softmax may load S only
+    after QK's cycles *and* the tcgen05.commit mbarrier; one unit earlier is rejected."""
     _, _, p, sched = b200
-    mma = [p.index(n) for n in ("qk0", "qk1", "pv0", "pv1")]
+    start = list(sched.start)
+    qk, ld = p.index("qk0"), p.index("ld_s0")
+    assert start[ld] - start[qk] == p.n(512 + 92)
+    start[ld] -= 1
+    errs = check(p, sched.ii, sched.length, start, sched.role)
+    assert any(e.startswith("dependence @qk0 -> @ld_s0") for e in errs)
 
-    def fa4(joint):
-        for k in range(len(p.nodes)):
-            same = joint.w[k] == joint.w[mma[0]]
-            joint.s.add(same if k in mma else z3.Not(same))
 
-    assert feasible_at(p, sched.ii, constrain=fa4) == "unsat"
-    assert feasible_at(p, sched.ii + 1, constrain=fa4) == "unsat"
-    assert feasible_at(p, sched.ii + 2, constrain=fa4) == "sat"
+def test_checker_separates_streaming_loads_from_w_vl():
+    """Twill §5.3: streaming loads (no operands) on their own warp, other variable-latency ops
+    (a TMA store of computed dQ) on the designated warp W_vl; the checker rejects both mixes."""
+    p = build_problem(programs.the_loop(programs.parse(programs.fa_backward_hopper())),
+                      load_machine("h100"))
+    normalize(p)
+    streaming = {"load_q", "load_do", "load_stats"}
+    names = [nd.name for nd in p.nodes]
+    assert {n for n, nd in zip(names, p.nodes) if nd.streaming} == streaming
+    good = [0 if n in streaming else 1 if n == "store_dq" else 2 for n in names]
+    vl_errs = lambda role: [e for e in check(p, 80, 83, [0] * len(names), role)
+                            if "variable-latency" in e or "streaming" in e]
+    assert vl_errs(good) == []
+    assert vl_errs([0 if n == "store_dq" else r for n, r in zip(names, good)]) == [
+        "variable-latency ops share the streaming loads' role"]
+    assert vl_errs([1 if n == "dk0" else r for n, r in zip(names, good)]) == [
+        "@dk0 shares role 1 with variable-latency ops"]

@@ -61,3 +61,23 @@ def test_bad_machines_are_clear_errors(tmp_path):
         load_machine("h100", {"units.mufu.nope": 1})
     with pytest.raises(MachineError, match="no unit 'tmem'"):
         load_machine("h100").unit("tmem")
+
+
+def test_unit_properties_name_their_source_and_can_be_swapped(tmp_path):
+    b200, h100 = load_machine("b200"), load_machine("h100")
+    # tcgen05.mma completes through tcgen05.commit on an mbarrier and is variable latency;
+    # Hopper's wgmma completes in its warp group (wgmma.wait_group) and is tied to it.
+    assert (b200.units["tc"].completion, b200.units["tc"].variable_latency) == ("mbarrier", True)
+    assert (h100.units["tc"].completion, h100.units["tc"].variable_latency) == ("local", False)
+    assert h100.units["tma"].completion == b200.units["tma"].completion == "mbarrier"
+    assert "tcgen05.commit" in b200.source("units.tc.completion")
+    assert "Twill §5.3" in b200.source("units.tc.variable_latency")
+    off = load_machine("b200", {"units.tc.variable_latency": False})
+    assert not off.units["tc"].variable_latency
+    assert "override" in off.source("units.tc.variable_latency")
+    text = (MACHINE_DIR / "b200.toml").read_text().replace(
+        'completion = { value = "mbarrier", source = "PTX ISA tcgen05.commit',
+        'completion = { value = "interrupt", source = "PTX ISA tcgen05.commit', 1)
+    (tmp_path / "bad.toml").write_text(text)
+    with pytest.raises(MachineError, match="units.tc.completion must be one of local, mbarrier"):
+        load_machine(tmp_path / "bad.toml")
