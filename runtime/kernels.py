@@ -25,8 +25,16 @@ STATEMENTS = {
     "sddmm": "C(i, j) = A(i, j) * D(i, k) * ET(j, k)",
     "spgemm": "C(i, j) = A(i, k) * B(k, j)",
     "add": "C(i, j) = A(i, j) + B(i, j)",
+    "sub": "C(i, j) = A(i, j) - B(i, j)",
+    "mul": "C(i, j) = A(i, j) * B(i, j)",
+    "scale": "C(i, j) = A(i, j) * s()",
+    "relu": "C(i, j) = relu(A(i, j))",
     "linear": "C(b, o) = X(b, i) * A(o, i)",
+    "bmm": "C(b, i, k) = A(b, i, j) * B(b, j, k)",
 }
+BATCHED_CSR = "(b : dense, i : dense, j : compressed)"
+"""The format of bmm's sparse operand: a CSR matrix per batch (rows of all batches in one
+row pointer), so the batch and row loops are dense and parallel."""
 
 _OPS: dict[tuple, CompiledStatement] = {}
 _BLOCKS: list[Block] = []
@@ -102,3 +110,27 @@ def sddmm(a: Tensor, d: np.ndarray, e: np.ndarray, out_encoding) -> Tensor:
     dt = Tensor(d.shape, None, [], np.ascontiguousarray(d).reshape(-1))
     et = Tensor(et_array.shape, None, [], et_array.reshape(-1))
     return st({"A": a, "D": dt, "ET": et})
+
+
+def elementwise(kernel: str, a: Tensor, b: Tensor | None = None, scalar: float | None = None) -> Tensor:
+    """`add`/`sub`/`mul` of two CSR matrices (CSR result: union merge or intersection),
+    `scale` by a scalar or `relu` of one (the result shares its operand's pattern)."""
+    operands = {"A": (a.shape, a.encoding)}
+    tensors = {"A": a}
+    out = a.encoding
+    if b is not None:
+        operands["B"] = (b.shape, b.encoding)
+        tensors["B"] = b
+    if scalar is not None:
+        operands["s"] = ((), None)
+        tensors["s"] = Tensor((), None, [], np.array([scalar], dtype=a.dtype))
+    return statement(kernel, operands, a.shape, out, a.dtype)(tensors)
+
+
+def bmm(a: Tensor, b: np.ndarray) -> np.ndarray:
+    """Batched SpMM: A (batch × m × n, one CSR matrix per batch) @ B (batch × n × k)."""
+    batch, m, _ = a.shape
+    k = b.shape[2]
+    st = statement("bmm", {"A": (a.shape, a.encoding), "B": (b.shape, None)}, (batch, m, k), None, a.dtype)
+    dense = Tensor(b.shape, None, [], np.ascontiguousarray(b).reshape(-1))
+    return st({"A": a, "B": dense}).values.reshape(batch, m, k)

@@ -4,7 +4,8 @@
 Why two routes: TorchDynamo (torch 2.13) captures no graph for code that touches sparse
 tensors — it runs such frames eagerly — so a dynamo backend alone never sees a sparse SpMM.
 `treadle.compile` therefore traces the model with `torch.fx` (layouts do not matter to symbolic
-tracing), replaces every supported call by a wrapper from `ops.py`, and hands the result to
+tracing), replaces every supported call by a wrapper from `ops.py` (products, linear layers, and
+the elementwise ops that may read a sparse value), and hands the result to
 `torch.compile(..., backend="treadle")`; the backend applies the same replacement to whatever
 dynamo does capture (dense graphs with pruned `linear` weights, for instance). Every wrapper
 falls back to the original op for cases it does not compile.
@@ -38,17 +39,66 @@ _FUNCTIONS = {
     torch.nn.functional.linear: ops.linear,
     torch.bmm: ops.bmm,
 }
-_METHODS = {"mm": ops.mm, "matmul": ops.matmul, "__matmul__": ops.matmul}
+_METHODS = {"mm": ops.mm, "matmul": ops.matmul, "__matmul__": ops.matmul, "bmm": ops.bmm}
+_ELEMENTWISE = {
+    operator.add: ops.add_op,
+    operator.sub: ops.sub_op,
+    operator.mul: ops.mul_op,
+    torch.add: ops.add,
+    torch.sub: ops.sub,
+    torch.mul: ops.mul,
+    torch.relu: ops.relu,
+    torch.nn.functional.relu: ops.relu,
+}
+_ELEMENTWISE_METHODS = {"add": ops.add, "sub": ops.sub, "mul": ops.mul, "relu": ops.relu}
 _FUNCTIONS = {k: _opaque(v) for k, v in _FUNCTIONS.items()}
 _METHODS = {k: _opaque(v) for k, v in _METHODS.items()}
+_ELEMENTWISE = {k: _opaque(v) for k, v in _ELEMENTWISE.items()}
+_ELEMENTWISE_METHODS = {k: _opaque(v) for k, v in _ELEMENTWISE_METHODS.items()}
 _LINEAR = _opaque(ops.linear)
+_PRODUCTS = {torch.mm, torch.matmul, operator.matmul, torch.sparse.mm, torch.bmm, "mm", "matmul", "__matmul__", "bmm"}
+_DENSE_RESULTS = {torch.nn.functional.linear, torch.addmm, torch.sparse.addmm, "to_dense"}
+
+
+def maybe_sparse(gm: torch.fx.GraphModule) -> set[torch.fx.Node]:
+    """Nodes whose value may be a sparse tensor: inputs (unknown until called), sparse
+    parameters and buffers, products of two such values, and whatever else reads one (except
+    ops whose result is always dense: linear layers, addmm, to_dense). Elementwise ops are
+    replaced only where an operand may be sparse, so dense code keeps its plain torch calls."""
+    out: set[torch.fx.Node] = set()
+    for node in gm.graph.nodes:
+        inputs = [a for a in node.all_input_nodes if a in out]
+        if node.op == "placeholder":
+            out.add(node)
+        elif node.op == "get_attr":
+            value = gm
+            for part in str(node.target).split("."):
+                value = getattr(value, part)
+            if isinstance(value, torch.Tensor) and value.layout != torch.strided:
+                out.add(node)
+        elif node.op == "call_module" or node.target in _DENSE_RESULTS:
+            continue
+        elif node.target in _PRODUCTS:
+            if all(isinstance(a, torch.fx.Node) and a in out for a in node.args[:2]):
+                out.add(node)
+        elif inputs:
+            out.add(node)
+    return out
 
 
 def rewrite(gm: torch.fx.GraphModule) -> int:
     """Replace supported calls in place; returns how many were replaced."""
     count = 0
+    sparse = maybe_sparse(gm)
     for node in gm.graph.nodes:
-        if node.op == "call_function" and node.target in _FUNCTIONS:
+        reads_sparse = any(a in sparse for a in node.all_input_nodes)
+        if node.op == "call_function" and node.target in _ELEMENTWISE and reads_sparse:
+            node.target = _ELEMENTWISE[node.target]
+            count += 1
+        elif node.op == "call_method" and node.target in _ELEMENTWISE_METHODS and reads_sparse:
+            node.op, node.target = "call_function", _ELEMENTWISE_METHODS[node.target]
+            count += 1
+        elif node.op == "call_function" and node.target in _FUNCTIONS:
             node.target = _FUNCTIONS[node.target]
             count += 1
         elif node.op == "call_method" and node.target in _METHODS:

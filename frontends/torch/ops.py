@@ -154,6 +154,90 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     return torch.nn.functional.linear(x, weight, bias)
 
 
+def _batched_view(t: torch.Tensor) -> Tensor:
+    """A 3-D sparse COO (or batched CSR) tensor as one CSR matrix per batch."""
+    from treadle.dialects.sparse import EncodingAttr, LevelAttr
+    from treadle.tensors import from_coordinates
+
+    if t.layout == torch.sparse_csr:
+        t = t.to_sparse_coo()
+    t = t.coalesce()
+    enc = EncodingAttr(("i", "j", "k"), [LevelAttr(0, "dense"), LevelAttr(1, "dense"), LevelAttr(2, "compressed")])
+    return from_coordinates(tuple(t.shape), _np(t.indices()), _np(t.values()), enc)
+
+
 def bmm(a: Any, b: Any) -> Any:
+    """Batched `a @ b` with `a` sparse (3-D COO, or batched CSR, which torch.bmm rejects) and
+    `b` dense: one compiled kernel over all batches."""
+    if (
+        isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+        and a.layout in (torch.sparse_coo, torch.sparse_csr) and b.layout == torch.strided
+        and a.dim() == 3 and b.dim() == 3 and a.dtype in _FLOATS and b.dtype == a.dtype
+        and a.shape[0] == b.shape[0] and a.shape[2] == b.shape[1]
+        and not (torch.is_grad_enabled() and (a.requires_grad or b.requires_grad))
+    ):
+        from treadle.runtime.kernels import bmm as compiled_bmm
+
+        STATS["compiled"] += 1
+        return torch.from_numpy(compiled_bmm(_batched_view(a), _np(b.contiguous())))
     STATS["fallback"] += 1
     return torch.bmm(a, b)
+
+
+# -- elementwise ops on CSR matrices ----------------------------------------------------------
+
+
+def _csr(t: Any) -> bool:
+    return (
+        isinstance(t, torch.Tensor) and t.layout == torch.sparse_csr and t.dim() == 2
+        and t.dtype in _FLOATS and not (torch.is_grad_enabled() and t.requires_grad)
+    )
+
+
+def _to_torch_csr(t: Tensor) -> torch.Tensor:
+    level = t.levels[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(level.pos), torch.from_numpy(level.crd), torch.from_numpy(t.values), t.shape
+        )
+
+
+def _elementwise(kernel: str, original: Any):
+    """`a op b` compiled when both are CSR matrices of one shape and dtype (or, for `mul`, one
+    is CSR and the other a Python number); anything else goes to `original`."""
+
+    def op(a: Any, b: Any, *args: Any, **kwargs: Any) -> Any:
+        from treadle.runtime.kernels import elementwise
+
+        if not args and not kwargs:
+            if _csr(a) and _csr(b) and a.shape == b.shape and a.dtype == b.dtype:
+                STATS["compiled"] += 1
+                return _to_torch_csr(elementwise(kernel, _cached(a), _cached(b)))
+            sparse, number = (a, b) if _csr(a) else (b, a)
+            if kernel == "mul" and _csr(sparse) and type(number) in (int, float):
+                STATS["compiled"] += 1
+                return _to_torch_csr(elementwise("scale", _cached(sparse), scalar=float(number)))
+        STATS["fallback"] += 1
+        return original(a, b, *args, **kwargs)
+
+    op.__name__ = kernel
+    return op
+
+
+add = _elementwise("add", torch.add)
+sub = _elementwise("sub", torch.sub)
+mul = _elementwise("mul", torch.mul)
+add_op = _elementwise("add", operator.add)
+sub_op = _elementwise("sub", operator.sub)
+mul_op = _elementwise("mul", operator.mul)
+
+
+def relu(a: Any, *args: Any, **kwargs: Any) -> Any:
+    if _csr(a) and not args and not kwargs.get("inplace", False):
+        from treadle.runtime.kernels import elementwise
+
+        STATS["compiled"] += 1
+        return _to_torch_csr(elementwise("relu", _cached(a)))
+    STATS["fallback"] += 1
+    return torch.nn.functional.relu(a, *args, **kwargs)
