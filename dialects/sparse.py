@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DictionaryAttr,
+    Float32Type,
     Float64Type,
     FloatAttr,
+    I64,
     IntAttr,
+    IntegerAttr,
     NoneAttr,
     StringAttr,
     TensorType,
@@ -37,6 +41,8 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
+    VarConstraint,
+    base,
     irdl_attr_definition,
     irdl_op_definition,
     operand_def,
@@ -1136,9 +1142,52 @@ class ConvertOp(IRDLOperation):
         _verify_tensor_type("convert result", result)
 
 
+@irdl_op_definition
+class SoftmaxOp(IRDLOperation):
+    """
+    Softmax along one dimension over a tensor's nonzero entries: each slice along `dim` is
+    normalized as `exp(x - max) / sum(exp(x - max))` over its nonzeros, and zeros stay zero (they
+    count as -inf, as unstored entries do in `torch.sparse.softmax`). The result has the
+    operand's type, so its pattern is the operand's. This is the masked softmax of sparse
+    attention; it is not index notation, because its normalization reads a whole slice.
+
+    ```mlir
+    %P = sparse.softmax %S {dim = 1} : tensor<64x64xf32, #csr>
+    ```
+    """
+
+    name = "sparse.softmax"
+
+    T: ClassVar = VarConstraint("T", base(TensorType))
+    source = operand_def(T)
+    result = result_def(T)
+    dim = prop_def(IntegerAttr[I64])
+
+    traits = traits_def(Pure())
+
+    assembly_format = "$source ` ` `{` `dim` `=` $dim `}` attr-dict `:` type($source)"
+
+    def __init__(self, source: SSAValue, dim: int):
+        super().__init__(operands=[source], result_types=[source.type], properties={"dim": IntegerAttr(dim, 64)})
+
+    @property
+    def axis(self) -> int:
+        return self.dim.value.data
+
+    def verify_(self) -> None:
+        source, result = self.source.type, self.result.type
+        assert isinstance(source, TensorType) and isinstance(result, TensorType)
+        rank = len(source.get_shape())
+        if not 0 <= self.axis < rank:
+            raise VerifyException(f"softmax dim {self.axis} is out of range for rank {rank}")
+        if not isinstance(source.get_element_type(), Float64Type | Float32Type):
+            raise VerifyException(f"softmax needs f32 or f64 elements, got {source.get_element_type()}")
+        _verify_tensor_type("softmax operand", source)
+
+
 Sparse = Dialect(
     "sparse",
-    [AssignOp, ConvertOp],
+    [AssignOp, ConvertOp, SoftmaxOp],
     [
         LevelAttr,
         EncodingAttr,

@@ -23,6 +23,7 @@ from treadle.dialects.sparse import (
     ConvertOp,
     ExprAttr,
     ReduceAttr,
+    SoftmaxOp,
     UnaryAttr,
     explicit_reductions,
 )
@@ -50,6 +51,16 @@ def evaluate_assign(op: AssignOp, arrays: dict[str, np.ndarray]) -> np.ndarray:
         array, indices = _evaluate(expr, {n: np.asarray(a, dtype=dtype) for n, a in arrays.items()})
     array = _align(array, indices, op.lhs_indices)
     return np.array(array, dtype=dtype, order="C")  # keeps 0-d results 0-d
+
+
+def evaluate_softmax(array: np.ndarray, axis: int) -> np.ndarray:
+    """Softmax along `axis` over the nonzero entries; zeros stay zero (they count as -inf)."""
+    nonzero = array != 0
+    top = np.where(nonzero, array, -np.inf).max(axis=axis, keepdims=True, initial=-np.inf)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.where(nonzero, np.exp(array - np.where(np.isfinite(top), top, 0)), 0)
+        total = e.sum(axis=axis, keepdims=True)
+        return np.divide(e, total, out=np.zeros_like(e), where=total != 0).astype(array.dtype)
 
 
 def _evaluate(expr: ExprAttr, arrays: dict[str, np.ndarray]) -> _Indexed:
@@ -144,6 +155,11 @@ class SparseFunctions(InterpreterFunctions):
     @impl(ConvertOp)
     def run_convert(self, interpreter: Interpreter, op: ConvertOp, args: tuple[Any, ...]):
         return (dense(args[0]),)
+
+    @impl(SoftmaxOp)
+    def run_softmax(self, interpreter: Interpreter, op: SoftmaxOp, args: tuple[Any, ...]):
+        array = np.asarray(dense(args[0]), dtype=_numpy_dtype(op.result.type))
+        return (evaluate_softmax(array, op.axis),)
 
 
 def run_reference(module: ModuleOp, function: str, args: tuple[Any, ...]) -> tuple[np.ndarray, ...]:

@@ -19,7 +19,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import Float64Type, ModuleOp, TensorType
 from xdsl.parser import Parser
 
-from treadle.dialects.sparse import AssignOp, ConvertOp, encoding_of, named_encoding
+from treadle.dialects.sparse import AssignOp, ConvertOp, SoftmaxOp, encoding_of, named_encoding
 from treadle.errors import Error
 from treadle.passes.sparse.lowering import NotSupportedError, StatementLowering, memref_signature
 from treadle.tensors import LevelStorage, Tensor, from_coordinates
@@ -265,11 +265,61 @@ def execute(module: ModuleOp, func_name: str, tensors: list[Tensor] | tuple[Tens
         elif isinstance(op, AssignOp):
             named = {n: env[v] for n, v in zip(op.names, op.inputs)}
             env[op.result] = _assign_with_conversions(op, named)
+        elif isinstance(op, SoftmaxOp):
+            env[op.result] = run_softmax(op, env[op.source])
         elif isinstance(op, func.ReturnOp):
             return tuple(env[v] for v in op.operands)
         else:
             raise NotSupportedError(f"op {op.name} in a sparse program")
     raise Error(f"@{func_name} has no func.return")
+
+
+_SOFTMAX: dict[str, CompiledStatement] = {}
+
+
+def compile_softmax(op: SoftmaxOp) -> CompiledStatement:
+    """Lower, emit, build (or reuse) and load the kernel of one `sparse.softmax`."""
+    from treadle.backends.c import compile_module
+    from treadle.passes.sparse.softmax_loops import lower_softmax, softmax_signature
+    from treadle.pipeline import make_context
+
+    key = f"softmax {op.axis} {op.source.type}"
+    if (hit := _SOFTMAX.get(key)) is not None:
+        return hit
+    start = time.perf_counter()
+    text = lower_softmax(op, "kernel")
+    module = Parser(make_context(), text, "sparse-to-loops").parse_module()
+    lowered = time.perf_counter()
+    library = compile_module(module)
+    t = library.timings
+    _SOFTMAX[key] = CompiledStatement(
+        op, library.kernel, text, lowered - start, t.excluding_compiler, t.compile, t.cached, softmax_signature(op)
+    )
+    return _SOFTMAX[key]
+
+
+def run_softmax(op: SoftmaxOp, tensor: Tensor) -> Tensor:
+    """The compiled softmax; an operand in another format is converted to the one whose
+    compressed level stores `dim` (CSR for dim 1, CSC for dim 0) and the result back."""
+    try:
+        return compile_softmax(op)({"S": tensor})
+    except NotSupportedError:
+        pass
+    rank = tensor.ndim
+    if rank != 2:
+        raise NotSupportedError(f"softmax of a rank-{rank} tensor")
+    target = named_encoding("csr" if op.axis == 1 else "csc", 2)
+    t = op.source.type
+    key = f"retyped {op.axis} {t}"
+    retyped = _RETYPED.get(key)
+    if retyped is None:
+        from xdsl.ir import Block
+
+        block = Block(arg_types=[TensorType(t.get_element_type(), t.get_shape(), target)])
+        _KEEP.append(block)
+        retyped = _RETYPED[key] = SoftmaxOp(block.args[0], op.axis)
+    result = compile_softmax(retyped)({"S": convert(tensor, target)})
+    return result if tensor.encoding == target else convert(result, tensor.encoding)
 
 
 def _assign_with_conversions(op: AssignOp, named: dict[str, Tensor]) -> Tensor:

@@ -23,6 +23,7 @@ STATEMENTS = {
     "spmm": "C(i, k) = A(i, j) * B(j, k)",
     "spmv": "y(i) = A(i, j) * x(j)",
     "sddmm": "C(i, j) = A(i, j) * D(i, k) * ET(j, k)",
+    "sddmm-scaled": "C(i, j) = A(i, j) * D(i, k) * ET(j, k) * s()",
     "spgemm": "C(i, j) = A(i, k) * B(k, j)",
     "add": "C(i, j) = A(i, j) + B(i, j)",
     "sub": "C(i, j) = A(i, j) - B(i, j)",
@@ -102,14 +103,40 @@ def linear_t(x: np.ndarray, w: Tensor) -> np.ndarray:
     return spmm(w, np.ascontiguousarray(x.T)).T
 
 
-def sddmm(a: Tensor, d: np.ndarray, e: np.ndarray, out_encoding) -> Tensor:
-    """A ∘ (D @ E) kept in A's (CSR) pattern. E is passed transposed (row-major Eᵀ) so that
-    each stored (i, j) is a contiguous length-K dot product of D(i, :) and Eᵀ(j, :)."""
+def sddmm(a: Tensor, d: np.ndarray, e: np.ndarray, out_encoding, scale: float | None = None) -> Tensor:
+    """A ∘ (D @ E) (times `scale`) kept in A's (CSR) pattern. E goes in transposed (row-major
+    Eᵀ) so that each stored (i, j) is a contiguous length-K dot product of D(i, :) and Eᵀ(j, :);
+    an E that is itself a transposed view of a row-major array costs no copy."""
     et_array = np.ascontiguousarray(e.T)
-    st = statement("sddmm", {"A": (a.shape, a.encoding), "D": (d.shape, None), "ET": (et_array.shape, None)}, a.shape, out_encoding, a.dtype)
-    dt = Tensor(d.shape, None, [], np.ascontiguousarray(d).reshape(-1))
-    et = Tensor(et_array.shape, None, [], et_array.reshape(-1))
-    return st({"A": a, "D": dt, "ET": et})
+    operands = {"A": (a.shape, a.encoding), "D": (d.shape, None), "ET": (et_array.shape, None)}
+    tensors = {
+        "A": a,
+        "D": Tensor(d.shape, None, [], np.ascontiguousarray(d).reshape(-1)),
+        "ET": Tensor(et_array.shape, None, [], et_array.reshape(-1)),
+    }
+    kernel = "sddmm"
+    if scale is not None:
+        kernel = "sddmm-scaled"
+        operands["s"] = ((), None)
+        tensors["s"] = Tensor((), None, [], np.array([scale], dtype=a.dtype))
+    return statement(kernel, operands, a.shape, out_encoding, a.dtype)(tensors)
+
+
+def softmax(a: Tensor, dim: int) -> Tensor:
+    """`sparse.softmax` of a matrix along `dim`, over its nonzeros (compiled; see the op)."""
+    from treadle.dialects.sparse import SoftmaxOp
+    from treadle.runtime.execute import run_softmax
+
+    key = ("softmax", a.shape, a.encoding, np.dtype(a.dtype).str, dim)
+    op = _SOFTMAX_OPS.get(key)
+    if op is None:
+        block = Block(arg_types=[_type(a.shape, a.dtype, a.encoding)])
+        _BLOCKS.append(block)
+        op = _SOFTMAX_OPS[key] = SoftmaxOp(block.args[0], dim)
+    return run_softmax(op, a)
+
+
+_SOFTMAX_OPS: dict[tuple, object] = {}
 
 
 def elementwise(kernel: str, a: Tensor, b: Tensor | None = None, scalar: float | None = None) -> Tensor:

@@ -38,6 +38,7 @@ _FUNCTIONS = {
     torch.sparse.sampled_addmm: ops.sampled_addmm,
     torch.nn.functional.linear: ops.linear,
     torch.bmm: ops.bmm,
+    torch.sparse.softmax: ops.sparse_softmax,
 }
 _METHODS = {"mm": ops.mm, "matmul": ops.matmul, "__matmul__": ops.matmul, "bmm": ops.bmm}
 _ELEMENTWISE = {
@@ -56,6 +57,35 @@ _METHODS = {k: _opaque(v) for k, v in _METHODS.items()}
 _ELEMENTWISE = {k: _opaque(v) for k, v in _ELEMENTWISE.items()}
 _ELEMENTWISE_METHODS = {k: _opaque(v) for k, v in _ELEMENTWISE_METHODS.items()}
 _LINEAR = _opaque(ops.linear)
+_CSR_SOFTMAX = _opaque(ops.csr_softmax)
+
+
+def fuse_layout_round_trips(gm: torch.fx.GraphModule) -> int:
+    """`x.to_sparse_coo()` → `torch.sparse.softmax(·, d)` → `.to_sparse_csr()`, each value used
+    once, becomes one `csr_softmax(x, d)`: torch has no CSR softmax, so models convert to COO
+    and back, which costs more than the softmax itself. Returns how many chains were fused."""
+    fused = 0
+    for node in list(gm.graph.nodes):
+        if node.op != "call_function" or node.target is not torch.sparse.softmax:
+            continue
+        call = dict(zip(("input", "dim", "dtype"), node.args)) | dict(node.kwargs)
+        if set(call) != {"input", "dim"}:
+            continue
+        src, users = call["input"], list(node.users)
+        if not (isinstance(src, torch.fx.Node) and src.op == "call_method" and src.target in ("to_sparse_coo", "to_sparse")
+                and len(src.args) == 1 and not src.kwargs and len(src.users) == 1):
+            continue
+        if not (len(users) == 1 and users[0].op == "call_method" and users[0].target == "to_sparse_csr"
+                and len(users[0].args) == 1 and not users[0].kwargs):
+            continue
+        out = users[0]
+        with gm.graph.inserting_before(out):
+            new = gm.graph.call_function(_CSR_SOFTMAX, (src.args[0], call["dim"]))
+        out.replace_all_uses_with(new)
+        for dead in (out, node, src):
+            gm.graph.erase_node(dead)
+        fused += 1
+    return fused
 _PRODUCTS = {torch.mm, torch.matmul, operator.matmul, torch.sparse.mm, torch.bmm, "mm", "matmul", "__matmul__", "bmm"}
 _DENSE_RESULTS = {torch.nn.functional.linear, torch.addmm, torch.sparse.addmm, "to_dense"}
 
@@ -88,7 +118,7 @@ def maybe_sparse(gm: torch.fx.GraphModule) -> set[torch.fx.Node]:
 
 def rewrite(gm: torch.fx.GraphModule) -> int:
     """Replace supported calls in place; returns how many were replaced."""
-    count = 0
+    count = fuse_layout_round_trips(gm)
     sparse = maybe_sparse(gm)
     for node in gm.graph.nodes:
         reads_sparse = any(a in sparse for a in node.all_input_nodes)

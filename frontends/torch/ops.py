@@ -110,6 +110,10 @@ def addmm(input: Any, a: Any, b: Any, *, beta: float = 1.0, alpha: float = 1.0) 
     return torch.sparse.addmm(input, a, b, beta=beta, alpha=alpha) if a.layout in _SPARSE else torch.addmm(input, a, b, beta=beta, alpha=alpha)
 
 
+_ONES: dict[int, Tensor] = {}
+"""Per cached CSR view, the same pattern with all values 1 (SDDMM's mask operand)."""
+
+
 def sampled_addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha: float = 1.0) -> Any:
     """beta * input + alpha * (mat1 @ mat2) at input's CSR pattern: compiled SDDMM."""
     ok = (
@@ -121,9 +125,15 @@ def sampled_addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha:
         from treadle.runtime.kernels import sddmm
 
         view = _cached(input)
-        ones = Tensor(view.shape, view.encoding, view.levels, np.ones_like(view.values))
-        out = sddmm(ones, _np(mat1.contiguous()), _np(mat2.contiguous()), view.encoding)
-        vals = beta * _np(input.values()) + alpha * out.values
+        pattern = _ONES.get(id(view))
+        if pattern is None or pattern.values.shape != view.values.shape:
+            pattern = Tensor(view.shape, view.encoding, view.levels, np.ones_like(view.values))
+            _ONES[id(view)] = pattern
+            weakref.finalize(view, _ONES.pop, id(view), None)
+        # Eᵀ of mat2: a free view when mat2 is itself a transpose (k.t() in attention).
+        et = _np(mat2.t().contiguous())
+        out = sddmm(pattern, _np(mat1.contiguous()), et.T, view.encoding, scale=float(alpha))
+        vals = out.values if beta == 0 else beta * _np(input.values()) + out.values
         STATS["compiled"] += 1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -241,3 +251,46 @@ def relu(a: Any, *args: Any, **kwargs: Any) -> Any:
         return _to_torch_csr(elementwise("relu", _cached(a)))
     STATS["fallback"] += 1
     return torch.nn.functional.relu(a, *args, **kwargs)
+
+
+
+# -- softmax over stored entries ------------------------------------------------------------
+
+
+def _softmax_ok(t: Any, dim: Any, dtype: Any) -> bool:
+    """torch.sparse.softmax normalizes over stored entries, the compiled op over nonzeros: the
+    same unless an entry is stored as an explicit zero, which sends the call to torch."""
+    return (
+        isinstance(t, torch.Tensor) and t.layout in (torch.sparse_csr, torch.sparse_coo) and t.dim() == 2
+        and t.dtype in _FLOATS and dtype is None and isinstance(dim, int) and -2 <= dim < 2
+        and not (torch.is_grad_enabled() and t.requires_grad)
+        and not bool((t.values() == 0).any())
+    )
+
+
+def _compiled_softmax(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Softmax of a CSR matrix (or of a COO one, through CSR) as a CSR tensor."""
+    from treadle.runtime.kernels import softmax
+
+    STATS["compiled"] += 1
+    view = _cached(t) if t.layout == torch.sparse_csr else to_treadle(t)
+    return _to_torch_csr(softmax(view, dim % 2))
+
+
+def sparse_softmax(t: Any, dim: Any, dtype: Any = None) -> Any:
+    """`torch.sparse.softmax` of a 2-D sparse matrix, compiled; a COO input gets a COO result
+    (and CSR, which torch refuses, a CSR one)."""
+    if _softmax_ok(t, dim, dtype):
+        out = _compiled_softmax(t, dim)
+        return out.to_sparse_coo() if t.layout == torch.sparse_coo else out
+    STATS["fallback"] += 1
+    return torch.sparse.softmax(t, dim, dtype=dtype)
+
+
+def csr_softmax(t: Any, dim: Any) -> Any:
+    """`torch.sparse.softmax(t.to_sparse_coo(), dim).to_sparse_csr()` (the layout round trip
+    torch needs for a CSR matrix) in one compiled kernel, with no conversions."""
+    if _softmax_ok(t, dim, None) and t.layout == torch.sparse_csr:
+        return _compiled_softmax(t, dim)
+    STATS["fallback"] += 1
+    return torch.sparse.softmax(t.to_sparse_coo(), dim).to_sparse_csr()

@@ -2,8 +2,9 @@
 
 Why a function-level rewrite: lowering changes the signature (each sparse tensor becomes its
 pos/crd/values memrefs, see `lowering.py`), so the statement and its function go together.
-A function whose body is one `sparse.assign` and a `func.return` of it is replaced by the loop
-function of the same name; anything else is left alone, or reported with `strict=true`.
+A function whose body is one `sparse.assign` (or `sparse.softmax`, see `softmax_loops.py`) and
+a `func.return` of it is replaced by the loop function of the same name; anything else is left
+alone, or reported with `strict=true`.
 """
 
 from dataclasses import dataclass
@@ -14,23 +15,25 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 from xdsl.passes import ModulePass
 
-from treadle.dialects.sparse import AssignOp
+from treadle.dialects.sparse import AssignOp, SoftmaxOp
 from treadle.errors import PipelineError
 from treadle.passes.sparse.lowering import NotSupportedError, lower_statement
+from treadle.passes.sparse.softmax_loops import lower_softmax
 
 
-def single_statement(f: func.FuncOp) -> AssignOp | None:
-    """The statement of a function `{ %r = sparse.assign ...; func.return %r }`, else None."""
+def single_statement(f: func.FuncOp) -> AssignOp | SoftmaxOp | None:
+    """The op of a function `{ %r = sparse.assign/softmax ...; func.return %r }`, else None."""
     ops = list(f.body.ops) if f.body.blocks else []
-    if len(ops) != 2 or not isinstance(ops[0], AssignOp) or not isinstance(ops[1], func.ReturnOp):
+    if len(ops) != 2 or not isinstance(ops[0], AssignOp | SoftmaxOp) or not isinstance(ops[1], func.ReturnOp):
         return None
     if tuple(ops[1].operands) != (ops[0].result,):
         return None
     return ops[0]
 
 
-def lower_function(ctx: Context, f: func.FuncOp, op: AssignOp) -> func.FuncOp:
-    text = lower_statement(op, f.sym_name.data)
+def lower_function(ctx: Context, f: func.FuncOp, op: AssignOp | SoftmaxOp) -> func.FuncOp:
+    name = f.sym_name.data
+    text = lower_softmax(op, name) if isinstance(op, SoftmaxOp) else lower_statement(op, name)
     parsed = Parser(ctx, text, "sparse-to-loops").parse_module()
     new = next(iter(parsed.body.ops))
     assert isinstance(new, func.FuncOp)
@@ -53,10 +56,11 @@ class SparseToLoopsPass(ModulePass):
                 continue
             stmt = single_statement(f)
             if stmt is None:
-                if self.strict and any(isinstance(o, AssignOp) for o in f.walk()):
+                if self.strict and any(isinstance(o, AssignOp | SoftmaxOp) for o in f.walk()):
                     raise PipelineError(
-                        f"sparse-to-loops: @{f.sym_name.data} must hold one sparse.assign and "
-                        "return its result (the runtime splits multi-statement programs)"
+                        f"sparse-to-loops: @{f.sym_name.data} must hold one sparse.assign (or "
+                        "sparse.softmax) and return its result (the runtime splits "
+                        "multi-statement programs)"
                     )
                 continue
             try:

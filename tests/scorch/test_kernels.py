@@ -214,3 +214,33 @@ def test_union_merge_of_sorted_rows(expr, m, n, density, parallel, seed):
     crd, pos = got.levels[1].crd, got.levels[1].pos
     for r in range(m):
         assert np.all(np.diff(crd[pos[r]:pos[r + 1]]) > 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    fmt=st.sampled_from(SPARSE),
+    dim=st.integers(0, 1),
+    m=st.integers(1, 6),
+    n=st.integers(1, 9),
+    density=st.sampled_from([0.0, 0.2, 0.6, 1.0]),
+    seed=st.integers(0, 2**16),
+    scale=st.sampled_from([1.0, 100.0]),
+)
+def test_softmax_matches_reference_and_torch(fmt, dim, m, n, density, seed, scale):
+    """sparse.softmax compiled, every format and both dims, against the numpy reference and
+    torch.sparse.softmax (which normalizes over stored entries: here, the nonzeros); large
+    scores check the max shift."""
+    torch = pytest.importorskip("torch")
+    if fmt.startswith("bsr"):
+        m, n = 2 * m, 2 * n
+    rng = np.random.default_rng(seed)
+    a = random_array(rng, (m, n), density) * scale
+    enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
+    t = f"tensor<{m}x{n}xf64{enc}>"
+    module = parse(f"func.func @f(%S: {t}) -> {t} {{\n  %P = sparse.softmax %S {{dim = {dim}}} : {t}\n  func.return %P : {t}\n}}")
+    (got,) = execute(module, "f", [make_tensor(a, fmt)])
+    (want,) = run_reference(module, "f", (make_tensor(a, fmt),))
+    assert got.format == fmt
+    np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-14)
+    peer = torch.sparse.softmax(torch.from_numpy(a).to_sparse(), dim).to_dense().numpy()
+    np.testing.assert_allclose(want, peer, rtol=1e-12, atol=1e-14)

@@ -162,7 +162,10 @@ class BatchedSpMM(torch.nn.Module):
         return torch.relu(torch.bmm(self.adj, x))
 
 
-def test_elementwise_chain_compiles_every_op():
+def test_elementwise_chain_compiles_every_op(monkeypatch):
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "MODE", "sparse")  # the SpMMs too, whatever the calibration
     torch.manual_seed(3)
     a, b = graph(40, 4, 6), graph(40, 3, 7)
     model, x = SparseChain(), torch.randn(40, 5)
@@ -215,3 +218,24 @@ def _batched_csr(dense):
         col.append(c)
         val.append(m[r, c])
     return torch.stack(crow), torch.stack(col), torch.stack(val)
+
+
+def test_softmax_round_trip_is_fused_and_matches_torch():
+    """`softmax(S.to_sparse_coo()).to_sparse_csr()` becomes one compiled CSR softmax; a stored
+    explicit zero (torch normalizes over stored entries) sends the call back to torch."""
+    torch.manual_seed(5)
+    model = BlockSparseAttention(bigbird_mask(4, 8, 6), 16)
+    gm = treadle_compile(model, dynamo=False)
+    names = [getattr(n.target, "__name__", str(n.target)) for n in gm.graph.nodes]
+    assert "csr_softmax" in names and "to_sparse_coo" not in names
+    s = (torch.randn(6, 7) * (torch.rand(6, 7) < 0.5)).to_sparse_csr()
+    with torch.no_grad():
+        want = torch.sparse.softmax(s.to_sparse_coo(), 1).to_sparse_csr().to_dense()
+        before = ops.STATS["compiled"]
+        torch.testing.assert_close(ops.csr_softmax(s, 1).to_dense(), want)
+        torch.testing.assert_close(ops.sparse_softmax(s.to_sparse_coo(), -1).to_dense(), want)
+        assert ops.STATS["compiled"] == before + 2
+        zero = torch.sparse_csr_tensor(s.crow_indices(), s.col_indices(), torch.where(torch.arange(s.values().numel()) == 0, 0.0, s.values()), s.shape)
+        before = ops.STATS["fallback"]
+        torch.testing.assert_close(ops.csr_softmax(zero, 1).to_dense(), torch.sparse.softmax(zero.to_sparse_coo(), 1).to_dense())
+        assert ops.STATS["fallback"] == before + 1

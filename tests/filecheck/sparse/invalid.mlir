@@ -262,3 +262,19 @@ func.func @f(%a: tensor<8x8xf64, #sparse.encoding<"csf", rank = 2>>) { func.retu
 
 // expected-error @+1 {{format 'bsr:4' must look like bsr:RxC, e.g. bsr:4x4}}
 func.func @f(%a: tensor<8x8xf64, #sparse.encoding<"bsr:4">>) { func.return }
+
+// -----
+
+func.func @f(%s: tensor<4x8xf32, #sparse.encoding<"csr">>) {
+  // expected-error @+1 {{softmax dim 2 is out of range for rank 2}}
+  %p = sparse.softmax %s {dim = 2} : tensor<4x8xf32, #sparse.encoding<"csr">>
+  func.return
+}
+
+// -----
+
+func.func @f(%s: tensor<4x8xi32>) {
+  // expected-error @+1 {{softmax needs f32 or f64 elements, got i32}}
+  %p = sparse.softmax %s {dim = 1} : tensor<4x8xi32>
+  func.return
+}
