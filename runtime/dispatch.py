@@ -4,8 +4,9 @@ Dense/sparse dispatch with a calibrated cost model, and `explain` for its decisi
 Why calibrated: whether a 10%-dense matrix is faster through BLAS or through a compiled sparse
 kernel depends on the machine. On first use the model times probes — compiled CSR SpMMs at two
 densities (seconds per stored entry × column, and per output row × column) and a dense torch
-matmul (seconds per multiply-add) — and predicts both sides of each later call from nnz and
-shapes:
+matmul (seconds per multiply-add), with 64 columns for products with 8 or more columns and
+with 1 (SpMV and dense mv: memory-bound, so their costs differ) below — and predicts both sides
+of each later call from nnz and shapes:
 
     sparse = nnz·k·c_sparse + m·k·c_out        dense = m·n·k·c_dense + m·n·c_densify
 
@@ -31,7 +32,8 @@ class Calibration:
     c_densify: float
 
 
-_CAL: Calibration | None = None
+_CAL: dict[int, Calibration] = {}
+"""Calibrations by probe width: 1 (SpMV, memory-bound) and 64 (SpMM)."""
 MODE = "auto"
 """"auto" (the model decides), "sparse" or "dense" (forced; for tests and benchmarks)."""
 
@@ -46,43 +48,49 @@ def _median_time(fn, repeats: int = 7) -> float:
     return float(np.median(times))
 
 
-def calibrate(force: bool = False) -> Calibration:
-    """Time the two probes once per process (about 0.1 s after the probe kernel is cached)."""
-    global _CAL
-    if _CAL is not None and not force:
-        return _CAL
+def probe_width(k: int) -> int:
+    """The probe a product with `k` dense columns is predicted from."""
+    return 1 if k < 8 else 64
+
+
+def calibrate(k: int = 64, force: bool = False) -> Calibration:
+    """Time the probes for products with `k` columns once per process and probe width (about
+    0.1 s after the probe kernels are cached)."""
+    width = probe_width(k)
+    if width in _CAL and not force:
+        return _CAL[width]
     import torch
 
     from treadle.dialects.sparse import named_encoding
-    from treadle.runtime.kernels import spmm
+    from treadle.runtime.kernels import spmm, spmv
     from treadle.tensors import from_coordinates
 
     rng = np.random.default_rng(0)
     m = n = 1024
-    k = 64
-    b = rng.random((n, k), dtype=np.float32)
+    b = rng.random((n, width), dtype=np.float32)
+    run = (lambda a: spmv(a, b[:, 0])) if width == 1 else (lambda a: spmm(a, b))
 
     def probe(nnz: int) -> tuple[Tensor, float]:
         coords = np.unique(rng.integers(0, m, size=(nnz, 2)), axis=0).T
         values = rng.random(coords.shape[1]).astype(np.float32)
         a = from_coordinates((m, n), coords, values, named_encoding("csr", 2))
-        return a, _median_time(lambda: spmm(a, b))
+        return a, _median_time(lambda: run(a))
 
     # Two probes that differ only in nnz separate the per-entry cost from the per-output-row cost.
     (a1, t1), (a2, t2) = probe(10_000), probe(80_000)
-    c_sparse = max(t2 - t1, 1e-9) / ((a2.nnz - a1.nnz) * k)
-    c_out = max(t1 - c_sparse * a1.nnz * k, 0.0) / (m * k)
-    bd = torch.from_numpy(b)
+    c_sparse = max(t2 - t1, 1e-9) / ((a2.nnz - a1.nnz) * width)
+    c_out = max(t1 - c_sparse * a1.nnz * width, 0.0) / (m * width)
+    bd = torch.from_numpy(b[:, 0].copy() if width == 1 else b)
     ad = torch.from_numpy(a2.to_numpy())
     t_dense = _median_time(lambda: ad @ bd)
     t_densify = _median_time(lambda: torch.zeros(m, n))
-    _CAL = Calibration(
+    _CAL[width] = Calibration(
         c_sparse=c_sparse,
         c_out=c_out,
-        c_dense=t_dense / (m * n * k),
+        c_dense=t_dense / (m * n * width),
         c_densify=t_densify / (m * n),
     )
-    return _CAL
+    return _CAL[width]
 
 
 @dataclass(frozen=True)
@@ -100,8 +108,8 @@ class Decision:
 
 
 def choose_spmm(a: Tensor, k: int, dense_available: bool = False) -> Decision:
-    """SpMM A (m×n, nnz) @ B (n×k): which side is cheaper."""
-    cal = calibrate()
+    """SpMM A (m×n, nnz) @ B (n×k) (k = 1: SpMV): which side is cheaper."""
+    cal = calibrate(k)
     m, n = a.shape
     sparse = a.nnz * k * cal.c_sparse + m * k * cal.c_out
     dense = m * n * k * cal.c_dense + (0.0 if dense_available else m * n * cal.c_densify * 4)
@@ -128,7 +136,7 @@ def pruned_view(weight: Any, batch: int) -> Tensor | None:
     if weight.layout == torch.strided and weight.dim() == 2:
         w = weight.detach().numpy()
         nnz = int(np.count_nonzero(w))
-        cal = calibrate()
+        cal = calibrate(batch)
         o, i = w.shape
         sparse = nnz * batch * cal.c_sparse + o * batch * cal.c_out
         dense = o * i * batch * cal.c_dense

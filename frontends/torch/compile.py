@@ -30,6 +30,7 @@ def _opaque(fn):
 
 _FUNCTIONS = {
     torch.mm: ops.mm,
+    torch.mv: ops.mv,
     torch.matmul: ops.matmul,
     operator.matmul: ops.matmul,
     torch.sparse.mm: ops.sparse_mm_op,
@@ -40,7 +41,7 @@ _FUNCTIONS = {
     torch.bmm: ops.bmm,
     torch.sparse.softmax: ops.sparse_softmax,
 }
-_METHODS = {"mm": ops.mm, "matmul": ops.matmul, "__matmul__": ops.matmul, "bmm": ops.bmm}
+_METHODS = {"mm": ops.mm, "mv": ops.mv, "matmul": ops.matmul, "__matmul__": ops.matmul, "bmm": ops.bmm}
 _ELEMENTWISE = {
     operator.add: ops.add_op,
     operator.sub: ops.sub_op,
@@ -86,7 +87,7 @@ def fuse_layout_round_trips(gm: torch.fx.GraphModule) -> int:
             gm.graph.erase_node(dead)
         fused += 1
     return fused
-_PRODUCTS = {torch.mm, torch.matmul, operator.matmul, torch.sparse.mm, torch.bmm, "mm", "matmul", "__matmul__", "bmm"}
+_PRODUCTS = {torch.mm, torch.mv, torch.matmul, operator.matmul, torch.sparse.mm, torch.bmm, "mm", "mv", "matmul", "__matmul__", "bmm"}
 _DENSE_RESULTS = {torch.nn.functional.linear, torch.addmm, torch.sparse.addmm, "to_dense"}
 
 

@@ -67,7 +67,7 @@ def _cached(t: torch.Tensor) -> Tensor | None:
 
 def _compilable(a: torch.Tensor, b: torch.Tensor) -> bool:
     return (
-        a.layout in _SPARSE and b.layout == torch.strided and a.dim() == 2 and b.dim() == 2
+        a.layout in _SPARSE and b.layout == torch.strided and a.dim() == 2 and b.dim() in (1, 2)
         and a.dtype in _FLOATS and b.dtype == a.dtype and not (torch.is_grad_enabled() and (a.requires_grad or b.requires_grad))
         and a.shape[1] == b.shape[0]
     )
@@ -80,13 +80,13 @@ def sparse_mm(a: Any, b: Any, original=None) -> Any:
 
         view = _cached(a)
         if view is not None:
-            if choose_spmm(view, b.shape[1]).use_dense:
+            if choose_spmm(view, b.shape[1] if b.dim() == 2 else 1).use_dense:
                 STATS["dense"] += 1
                 return a.to_dense() @ b
-            from treadle.runtime.kernels import spmm
+            from treadle.runtime.kernels import spmm, spmv
 
             STATS["compiled"] += 1
-            return torch.from_numpy(spmm(view, _np(b.contiguous())))
+            return torch.from_numpy((spmm if b.dim() == 2 else spmv)(view, _np(b.contiguous())))
     STATS["fallback"] += 1
     return (original or torch.mm)(a, b)
 
@@ -97,6 +97,10 @@ def matmul(a: Any, b: Any) -> Any:
 
 def mm(a: Any, b: Any) -> Any:
     return sparse_mm(a, b, torch.mm)
+
+
+def mv(a: Any, b: Any) -> Any:
+    return sparse_mm(a, b, torch.mv)
 
 
 def sparse_mm_op(a: Any, b: Any) -> Any:

@@ -52,7 +52,7 @@ def test_dispatch_follows_its_cost_model(monkeypatch):
     from treadle.runtime import dispatch
 
     cal = dispatch.Calibration(c_sparse=1e-9, c_out=1e-9, c_dense=1e-11, c_densify=1e-10)
-    monkeypatch.setattr(dispatch, "_CAL", cal)
+    monkeypatch.setattr(dispatch, "_CAL", {1: cal, 64: cal})
     rng = np.random.default_rng(3)
     full = make_tensor(rng.standard_normal((512, 512)).astype(np.float32), "csr")
     very_sparse = make_tensor(random_array(rng, (512, 512), 0.001).astype(np.float32), "csr")
@@ -70,11 +70,13 @@ def test_dispatch_follows_its_cost_model(monkeypatch):
 def test_calibration_measures_positive_costs(monkeypatch):
     from treadle.runtime import dispatch
 
-    monkeypatch.setattr(dispatch, "_CAL", None)
-    cal = dispatch.calibrate()
-    assert all(np.isfinite(v) and v >= 0 for v in vars(cal).values())
-    assert cal.c_sparse > 0 and cal.c_dense > 0
-    assert dispatch.calibrate() is cal  # once per process
+    monkeypatch.setattr(dispatch, "_CAL", {})
+    for k in (1, 128):
+        cal = dispatch.calibrate(k)
+        assert all(np.isfinite(v) and v >= 0 for v in vars(cal).values())
+        assert cal.c_sparse > 0 and cal.c_dense > 0
+        assert dispatch.calibrate(k) is cal  # once per process and probe width
+    assert dispatch.calibrate(1) is not dispatch.calibrate(64)
 
 
 def test_unsupported_discordant_pass_error():

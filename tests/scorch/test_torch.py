@@ -239,3 +239,15 @@ def test_softmax_round_trip_is_fused_and_matches_torch():
         before = ops.STATS["fallback"]
         torch.testing.assert_close(ops.csr_softmax(zero, 1).to_dense(), torch.sparse.softmax(zero.to_sparse_coo(), 1).to_dense())
         assert ops.STATS["fallback"] == before + 1
+
+
+def test_sparse_matrix_vector_products(monkeypatch):
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "MODE", "sparse")
+    a, x = graph(30, 4, 9), torch.randn(30)
+    before = ops.STATS["compiled"]
+    with torch.no_grad():
+        for op in (ops.mv, ops.matmul):
+            torch.testing.assert_close(op(a, x), a.to_dense() @ x, rtol=1e-5, atol=1e-5)
+    assert ops.STATS["compiled"] == before + 2
