@@ -315,7 +315,9 @@ class StatementLowering:
         params = self.signature()
         terms = expand_terms(self.op.expr, self.sparse_names)
         if self.out_enc is None or self.pattern is not None:
-            self._fill_zero()
+            self._row_fill = self._fills_by_row()
+            if not self._row_fill:
+                self._fill_zero()
             sink = self._accumulate_dense if self.pattern is None else self._accumulate_pattern
             for term in terms:
                 self._term_nest(term, sink, bound={})
@@ -329,6 +331,40 @@ class StatementLowering:
         )
 
     # -- dense output --------------------------------------------------------------------
+
+    def _fills_by_row(self) -> bool:
+        """A dense output whose first index is the first loop, a plain dense loop over every
+        row (each sparse operand stores that index, if at all, in a dense first level): then
+        iteration i zeroes row i itself, in the same (parallel) loop, just before using it."""
+        if self.out_enc is not None or not self.out_shape:
+            return False
+        row = self.op.lhs_indices[0]
+        if not self.order or self.order[0] != row or row in self.tiles:
+            return False
+        for name, arg in self.args.items():
+            if arg.encoding is None:
+                continue
+            for access in self.op.expr.accesses():
+                if access.tensor.data != name:
+                    continue
+                for k, lv in enumerate(arg.encoding.levels):
+                    if access.index_names[lv.dim.data] == row and (k > 0 or not lv.is_dense or lv.block_op.data):
+                        return False
+        return True
+
+    def _fill_row(self, iv: str) -> None:
+        """Zero the output's row `iv` (all its other dimensions)."""
+        b = self.b
+        ivs = [iv]
+        for extent in self.out_shape[1:]:
+            z = b.fresh("z")
+            b.line(f"scf.for {z} = {b.const(0)} to {b.const(extent)} step {b.const(1)} {{")
+            b.depth += 1
+            ivs.append(z)
+        b.line(f"memref.store {b.const(0.0, self.et)}, {self.out}[{', '.join(ivs)}] : {self.out_type}")
+        for _ in self.out_shape[1:]:
+            b.depth -= 1
+            b.line("}")
 
     def _fill_zero(self) -> None:
         b = self.b
@@ -984,6 +1020,9 @@ class StatementLowering:
             closers = 1
             b.depth += 1
             values = {**values, var.name: iv}
+            if outer and getattr(self, "_row_fill", False) and var.index == self.op.lhs_indices[0]:
+                self._fill_row(iv)
+                self._row_fill = False  # later terms accumulate into the zeroed rows
         elif len(iterators) == 1 and iterators[0].arg.encoding.levels.data[iterators[0].level].kind.data == "singleton":  # type: ignore[union-attr]
             c = iterators[0]
             values = {**values, var.name: self._load_crd(c, c.pos)}

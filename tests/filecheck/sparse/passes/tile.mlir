@@ -35,8 +35,8 @@ func.func @add(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8
 // CHECK: schedule #sparse.schedule<order = [i, k, j]>
 
 // LOOPS-LABEL: func.func @spmm
-// LOOPS: memref.store %{{.*}}, %C_out
 // LOOPS: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// LOOPS: memref.store %{{.*}}, %C_out[%[[I]], %{{.*}}]
 // LOOPS: memref.load %A_pos1
 // LOOPS: memref.load %A_pos1
 // LOOPS: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {

@@ -7,10 +7,11 @@
 #coo = #sparse.encoding<{map = (i, j) -> (i : compressed(nonunique), j : singleton)}>
 #bsr = #sparse.encoding<{map = (i, j) -> (i floordiv 2 : dense, j floordiv 2 : compressed, i mod 2 : dense, j mod 2 : dense)}>
 
-// SpMV over CSR: a dense row loop, a loop over the row's positions, x located by coordinate.
+// SpMV over CSR: a dense row loop (which zeroes its own output row), a loop over the row's
+// positions, x located by coordinate.
 // CHECK-LABEL: func.func @spmv(%A_pos1: memref<?xi64>, %A_crd1: memref<?xi64>, %A_vals: memref<?xf64>, %x_vals: memref<16xf64>, %y_out: memref<8xf64>)
-// CHECK: memref.store %{{.*}}, %y_out
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.store %{{.*}}, %y_out[%[[I]]]
 // CHECK: %[[LO:.*]] = arith.index_cast {{.*}} : i64 to index
 // CHECK: %[[HI:.*]] = arith.index_cast {{.*}} : i64 to index
 // CHECK: %[[SUM:.*]] = scf.for %[[Q:.*]] = %[[LO]] to %[[HI]] step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64) {
