@@ -17,6 +17,7 @@ _LAZY = {
     "build_program": "treadle.api",
     "parse": "treadle.pipeline",
     "run_pipeline": "treadle.pipeline",
+    "explain": "treadle.runtime",
 }
 
 __all__ = [*_LAZY, "passes", "CompileError", "Error", "ParseError", "PipelineError", "VerifyError"]

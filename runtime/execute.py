@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import Float64Type, ModuleOp, TensorType
+from xdsl.ir import BlockArgument
 from xdsl.parser import Parser
 
 from treadle.dialects.sparse import AssignOp, ConvertOp, SoftmaxOp, encoding_of, named_encoding
@@ -264,7 +265,8 @@ def execute(module: ModuleOp, func_name: str, tensors: list[Tensor] | tuple[Tens
             env[op.result] = convert(env[op.source], encoding_of(op.result.type))
         elif isinstance(op, AssignOp):
             named = {n: env[v] for n, v in zip(op.names, op.inputs)}
-            env[op.result] = _assign_with_conversions(op, named)
+            dense = _dense_product(op, named)
+            env[op.result] = dense if dense is not None else _assign_with_conversions(op, named)
         elif isinstance(op, SoftmaxOp):
             env[op.result] = run_softmax(op, env[op.source])
         elif isinstance(op, func.ReturnOp):
@@ -370,8 +372,52 @@ _KEEP: list[Any] = []  # blocks owning the arguments of retyped statement copies
 _RETYPED: dict[str, AssignOp] = {}
 
 
-def explain(module: ModuleOp, func_name: str) -> str:
-    """What each statement of `@func_name` compiles to (loop order, formats, support)."""
+def spmm_shape(op: AssignOp) -> tuple[str, str, int] | None:
+    """(sparse operand, dense operand, dense columns) when `op` is SpMM `C(i,k) = A(i,j) *
+    B(j,k)` or SpMV `y(i) = A(i,j) * x(j)` with A a sparse matrix and the rest dense: the
+    statements whose dense alternative the dispatcher's calibrated model prices."""
+    from treadle.dialects.sparse import AccessAttr, BinaryAttr
+
+    expr = op.expr
+    if not isinstance(expr, BinaryAttr) or expr.operator.data != "mul" or encoding_of(op.result.type) is not None:
+        return None
+    if not isinstance(expr.lhs, AccessAttr) or not isinstance(expr.rhs, AccessAttr):
+        return None
+    for a, b in ((expr.lhs, expr.rhs), (expr.rhs, expr.lhs)):
+        sa = encoding_of(op.operand_named(a.tensor.data).type)
+        sb = encoding_of(op.operand_named(b.tensor.data).type)
+        if sa is None or sb is not None or len(a.index_names) != 2:
+            continue
+        i, j = a.index_names
+        if b.index_names == (j,) and op.lhs_indices == (i,):
+            return a.tensor.data, b.tensor.data, 1
+        if len(b.index_names) == 2 and b.index_names[0] == j and op.lhs_indices == (i, b.index_names[1]):
+            return a.tensor.data, b.tensor.data, op.index_ranges()[b.index_names[1]]
+    return None
+
+
+def _dense_product(op: AssignOp, named: dict[str, Tensor]) -> Tensor | None:
+    """The BLAS product of a SpMM/SpMV when the dispatcher predicts it beats the compiled
+    sparse kernel (`dispatch.choose_spmm`), else None."""
+    shape = spmm_shape(op)
+    if shape is None:
+        return None
+    from treadle.runtime import dispatch
+
+    sparse, dense, k = shape
+    if not dispatch.choose_spmm(named[sparse], k).use_dense:
+        return None
+    import torch
+
+    a = torch.from_numpy(named[sparse].to_numpy())
+    b = torch.from_numpy(named[dense].values.reshape(named[dense].shape))
+    out = (a @ b).numpy()
+    return Tensor(out.shape, None, [], np.ascontiguousarray(out).reshape(-1))
+
+
+def explain(module: ModuleOp, func_name: str, tensors: list[Tensor] | tuple[Tensor, ...] | None = None) -> str:
+    """What each statement of `@func_name` compiles to (loop order, formats, support); with the
+    call's `tensors`, also which side the dense/sparse dispatcher takes for SpMM/SpMV and why."""
     from treadle.passes.sparse.order import choose_order
 
     target = next(
@@ -391,9 +437,18 @@ def explain(module: ModuleOp, func_name: str) -> str:
             status = "compiled (C)"
         except NotSupportedError as err:
             status = f"reference fallback: {err}"
-        lines.append(
+        line = (
             f"{op.statement()}: loop order [{', '.join(order)}]"
             + ("" if choice.concordant else f", discordant for {', '.join(choice.transpose)}")
             + f"; {status}"
         )
+        shape = spmm_shape(op)
+        if tensors is not None and shape is not None and all(isinstance(v, BlockArgument) for v in op.inputs):
+            from treadle.runtime import dispatch
+
+            sparse, _, k = shape
+            arg = op.operand_named(sparse)
+            assert isinstance(arg, BlockArgument)
+            line += f"; dispatch: {dispatch.choose_spmm(tensors[arg.index], k).explain()}"
+        lines.append(line)
     return "\n".join(lines)

@@ -136,3 +136,25 @@ def test_statement_index_is_keyed_by_the_generator(tmp_path, monkeypatch):
     monkeypatch.setattr(ex, "_generator_fingerprint", lambda: "another version")
     kernels.spmm(a, b)
     assert len(list((tmp_path / "scorch").glob("*.json"))) == 2 and entry.exists()
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_einsum_dispatches_dense_products_to_blas(mode, monkeypatch):
+    """treadle.einsum's SpMM goes to BLAS when the model says so (then no compiled kernel runs),
+    and treadle.explain says which side and why."""
+    import sys
+
+    from treadle.api import build_program
+    from treadle.runtime import dispatch
+
+    rng = np.random.default_rng(9)
+    a = make_tensor(rng.standard_normal((12, 10)), "csr")
+    b = rng.standard_normal((10, 4))
+    monkeypatch.setattr(dispatch, "MODE", mode)
+    if mode == "dense":
+        monkeypatch.setattr(sys.modules["treadle.runtime.execute"], "compile_statement", _no_reference)
+    y = treadle.einsum("C(i, k) = A(i, j) * B(j, k)", A=a, B=b)
+    np.testing.assert_allclose(y.to_numpy(), a.to_numpy() @ b, rtol=1e-12)
+    module = build_program("C(i, k) = A(i, j) * B(j, k)", {"A": a, "B": treadle.tensor(b)}, None)
+    side = "dense (torch/BLAS)" if mode == "dense" else "sparse (compiled treadle kernel)"
+    assert f"dispatch: {side}: predicted sparse" in treadle.explain(module, "main", [a, treadle.tensor(b)])
