@@ -32,8 +32,10 @@ class Calibration:
     c_densify: float
 
 
-_CAL: dict[int, Calibration] = {}
-"""Calibrations by probe width: 1 (SpMV, memory-bound) and 64 (SpMM)."""
+_CAL: dict[tuple[int, str], Calibration] = {}
+"""Calibrations by probe width — 1 (SpMV, memory-bound) or 64 (SpMM) — and dense engine:
+"torch" (the torch frontend's dense side) or "numpy" (treadle.einsum's, so that it needs no
+torch)."""
 MODE = "auto"
 """"auto" (the model decides), "sparse" or "dense" (forced; for tests and benchmarks)."""
 
@@ -53,14 +55,12 @@ def probe_width(k: int) -> int:
     return 1 if k < 8 else 64
 
 
-def calibrate(k: int = 64, force: bool = False) -> Calibration:
-    """Time the probes for products with `k` columns once per process and probe width (about
-    0.1 s after the probe kernels are cached)."""
+def calibrate(k: int = 64, engine: str = "torch", force: bool = False) -> Calibration:
+    """Time the probes for products with `k` columns once per process, probe width and dense
+    engine (about 0.1 s after the probe kernels are cached)."""
     width = probe_width(k)
-    if width in _CAL and not force:
-        return _CAL[width]
-    import torch
-
+    if (width, engine) in _CAL and not force:
+        return _CAL[width, engine]
     from treadle.dialects.sparse import named_encoding
     from treadle.runtime.kernels import spmm, spmv
     from treadle.tensors import from_coordinates
@@ -80,17 +80,22 @@ def calibrate(k: int = 64, force: bool = False) -> Calibration:
     (a1, t1), (a2, t2) = probe(10_000), probe(80_000)
     c_sparse = max(t2 - t1, 1e-9) / ((a2.nnz - a1.nnz) * width)
     c_out = max(t1 - c_sparse * a1.nnz * width, 0.0) / (m * width)
-    bd = torch.from_numpy(b[:, 0].copy() if width == 1 else b)
-    ad = torch.from_numpy(a2.to_numpy())
+    ad, bd = a2.to_numpy(), (b[:, 0].copy() if width == 1 else b)
+    if engine == "torch":
+        import torch
+
+        ad, bd, zeros = torch.from_numpy(ad), torch.from_numpy(bd), torch.zeros
+    else:
+        zeros = np.zeros
     t_dense = _median_time(lambda: ad @ bd)
-    t_densify = _median_time(lambda: torch.zeros(m, n))
-    _CAL[width] = Calibration(
+    t_densify = _median_time(lambda: zeros((m, n)))
+    _CAL[width, engine] = Calibration(
         c_sparse=c_sparse,
         c_out=c_out,
         c_dense=t_dense / (m * n * width),
         c_densify=t_densify / (m * n),
     )
-    return _CAL[width]
+    return _CAL[width, engine]
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,10 @@ class Decision:
         )
 
 
-def choose_spmm(a: Tensor, k: int, dense_available: bool = False) -> Decision:
-    """SpMM A (m×n, nnz) @ B (n×k) (k = 1: SpMV): which side is cheaper."""
-    cal = calibrate(k)
+def choose_spmm(a: Tensor, k: int, dense_available: bool = False, engine: str = "torch") -> Decision:
+    """SpMM A (m×n, nnz) @ B (n×k) (k = 1: SpMV): which side is cheaper, the dense side being
+    `engine`'s matmul ("torch" or "numpy")."""
+    cal = calibrate(k, engine)
     m, n = a.shape
     sparse = a.nnz * k * cal.c_sparse + m * k * cal.c_out
     dense = m * n * k * cal.c_dense + (0.0 if dense_available else m * n * cal.c_densify * 4)

@@ -397,21 +397,17 @@ def spmm_shape(op: AssignOp) -> tuple[str, str, int] | None:
 
 
 def _dense_product(op: AssignOp, named: dict[str, Tensor]) -> Tensor | None:
-    """The BLAS product of a SpMM/SpMV when the dispatcher predicts it beats the compiled
-    sparse kernel (`dispatch.choose_spmm`), else None."""
+    """The BLAS product (numpy's) of a SpMM/SpMV when the dispatcher predicts it beats the
+    compiled sparse kernel (`dispatch.choose_spmm`), else None."""
     shape = spmm_shape(op)
     if shape is None:
         return None
     from treadle.runtime import dispatch
 
     sparse, dense, k = shape
-    if not dispatch.choose_spmm(named[sparse], k).use_dense:
+    if not dispatch.choose_spmm(named[sparse], k, engine="numpy").use_dense:
         return None
-    import torch
-
-    a = torch.from_numpy(named[sparse].to_numpy())
-    b = torch.from_numpy(named[dense].values.reshape(named[dense].shape))
-    out = (a @ b).numpy()
+    out = named[sparse].to_numpy() @ named[dense].values.reshape(named[dense].shape)
     return Tensor(out.shape, None, [], np.ascontiguousarray(out).reshape(-1))
 
 
@@ -449,6 +445,6 @@ def explain(module: ModuleOp, func_name: str, tensors: list[Tensor] | tuple[Tens
             sparse, _, k = shape
             arg = op.operand_named(sparse)
             assert isinstance(arg, BlockArgument)
-            line += f"; dispatch: {dispatch.choose_spmm(tensors[arg.index], k).explain()}"
+            line += f"; dispatch: {dispatch.choose_spmm(tensors[arg.index], k, engine='numpy').explain()}"
         lines.append(line)
     return "\n".join(lines)

@@ -52,7 +52,7 @@ def test_dispatch_follows_its_cost_model(monkeypatch):
     from treadle.runtime import dispatch
 
     cal = dispatch.Calibration(c_sparse=1e-9, c_out=1e-9, c_dense=1e-11, c_densify=1e-10)
-    monkeypatch.setattr(dispatch, "_CAL", {1: cal, 64: cal})
+    monkeypatch.setattr(dispatch, "_CAL", {(w, e): cal for w in (1, 64) for e in ("torch", "numpy")})
     rng = np.random.default_rng(3)
     full = make_tensor(rng.standard_normal((512, 512)).astype(np.float32), "csr")
     very_sparse = make_tensor(random_array(rng, (512, 512), 0.001).astype(np.float32), "csr")
@@ -72,10 +72,11 @@ def test_calibration_measures_positive_costs(monkeypatch):
 
     monkeypatch.setattr(dispatch, "_CAL", {})
     for k in (1, 128):
-        cal = dispatch.calibrate(k)
-        assert all(np.isfinite(v) and v >= 0 for v in vars(cal).values())
-        assert cal.c_sparse > 0 and cal.c_dense > 0
-        assert dispatch.calibrate(k) is cal  # once per process and probe width
+        for engine in ("torch", "numpy"):
+            cal = dispatch.calibrate(k, engine)
+            assert all(np.isfinite(v) and v >= 0 for v in vars(cal).values())
+            assert cal.c_sparse > 0 and cal.c_dense > 0
+            assert dispatch.calibrate(k, engine) is cal  # once per process, width and engine
     assert dispatch.calibrate(1) is not dispatch.calibrate(64)
 
 
