@@ -1209,6 +1209,10 @@ class StatementLowering:
         return self._emit_reduction(var, cursors)
 
     def _emit_reduction(self, var, cursors) -> bool:
+        """A summed innermost loop into one scalar. Over a dense index it is marked
+        reassociable (the C backend vectorizes it); over a compressed level's positions the
+        vector form gathers, which pays only on long rows, so the loop is versioned by the
+        row's length: the reassociable loop for at least 16 entries, a plain one below."""
         b = self.b
         here = [c for c in cursors if self._level_var(c) == var.name]
         iterators = [c for c in here if c.arg.encoding.levels.data[c.level].kind.data != "dense"]  # type: ignore[union-attr]
@@ -1218,38 +1222,59 @@ class StatementLowering:
             return False
         term, values, sink = self._pending
         saved = [(c.level, c.pos) for c in cursors]
-        acc_in, acc_out = b.fresh("acc"), b.fresh("sum")
+        zero = b.const(0.0, self.et)
+
+        def loop(lo: str, hi: str, reassoc: bool) -> tuple[str, dict[str, str]]:
+            acc_in, acc_out = b.fresh("acc"), b.fresh("sum")
+            iv = b.fresh("q" if iterators else var.index)
+            b.line(f"{acc_out} = scf.for {iv} = {lo} to {hi} step {b.const(1)} iter_args({acc_in} = {zero}) -> ({self.et}) {{")
+            b.depth += 1
+            inner = dict(values)
+            if iterators:
+                c = iterators[0]
+                inner[var.name] = self._load_crd(c, iv)
+                c.pos, c.level = iv, c.level + 1
+            else:
+                inner[var.name] = iv
+            for cur in cursors:
+                self._locate_bound(cur, inner)
+            captured: list[str] = []
+            self._innermost(term, cursors, inner, lambda v, _vals: captured.append(v), False)
+            flags = " fastmath<reassoc>" if reassoc else ""
+            total = b.op(f"arith.addf {acc_in}, {captured[0]}{flags} : {self.et}", "s")
+            b.line(f"scf.yield {total} : {self.et}")
+            b.depth -= 1
+            b.line("}")
+            for cur, (lvl, pos) in zip(cursors, saved):
+                cur.level, cur.pos = lvl, pos
+            return acc_out, inner
+
         if iterators:
             c = iterators[0]
             lo = self._load_pos(c, c.pos)
-            nxt = b.op(f"arith.addi {c.pos}, {b.const(1)} : index", "p")
-            hi = self._load_pos(c, nxt)
-            iv = b.fresh("q")
-            b.line(f"{acc_out} = scf.for {iv} = {lo} to {hi} step {b.const(1)} iter_args({acc_in} = {b.const(0.0, self.et)}) -> ({self.et}) {{")
+            hi = self._load_pos(c, b.op(f"arith.addi {c.pos}, {b.const(1)} : index", "p"))
+            span = b.op(f"arith.subi {hi}, {lo} : index", "n")
+            long_row = b.op(f"arith.cmpi uge, {span}, {b.const(16)} : index", "long")
+            acc = b.fresh("sum")
+            b.line(f"{acc} = scf.if {long_row} -> ({self.et}) {{")
             b.depth += 1
-            values = {**values, var.name: self._load_crd(c, iv)}
-            c.pos, c.level = iv, c.level + 1
+            vector, values_in = loop(lo, hi, True)
+            b.line(f"scf.yield {vector} : {self.et}")
+            b.depth -= 1
+            b.line("} else {")
+            b.depth += 1
+            scalar, _ = loop(lo, hi, False)
+            b.line(f"scf.yield {scalar} : {self.et}")
+            b.depth -= 1
+            b.line("}")
         else:
-            iv = b.fresh(var.index)
-            b.line(f"{acc_out} = scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(1)} iter_args({acc_in} = {b.const(0.0, self.et)}) -> ({self.et}) {{")
-            b.depth += 1
-            values = {**values, var.name: iv}
-        for cur in cursors:
-            self._locate_bound(cur, values)
-        captured: list[str] = []
-        self._innermost(term, cursors, values, lambda v, _vals: captured.append(v), False)
-        total = b.op(f"arith.addf {acc_in}, {captured[0]} fastmath<reassoc> : {self.et}", "s")
-        b.line(f"scf.yield {total} : {self.et}")
-        b.depth -= 1
-        b.line("}")
-        for cur, (lvl, pos) in zip(cursors, saved):
-            cur.level, cur.pos = lvl, pos
+            acc, values_in = loop(b.const(0), b.const(var.extent), True)
         if self.pattern is not None:
             self._pattern_pos = next(c.pos for c in cursors if c.access.tensor.data == self.pattern)
-        outer_values = {k2: v for k2, v in values.items() if k2 != var.name and k2 != var.index}
+        outer_values = {k2: v for k2, v in values_in.items() if k2 != var.name and k2 != var.index}
         for index in self.op.lhs_indices:
             self._index_value(index, outer_values)
-        sink(acc_out, outer_values)
+        sink(acc, outer_values)
         return True
 
     def _after_bind(self, term, variables, k, cursors, values, sink, symbolic) -> None:

@@ -8,18 +8,25 @@
 #bsr = #sparse.encoding<{map = (i, j) -> (i floordiv 2 : dense, j floordiv 2 : compressed, i mod 2 : dense, j mod 2 : dense)}>
 
 // SpMV over CSR: a dense row loop (which zeroes its own output row), a loop over the row's
-// positions, x located by coordinate.
+// positions, x located by coordinate, summed in a scalar. The sum is versioned by row length:
+// reassociable (vectorized, gathering x) for at least 16 entries, plain below.
 // CHECK-LABEL: func.func @spmv(%A_pos1: memref<?xi64>, %A_crd1: memref<?xi64>, %A_vals: memref<?xf64>, %x_vals: memref<16xf64>, %y_out: memref<8xf64>)
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: memref.store %{{.*}}, %y_out[%[[I]]]
 // CHECK: %[[LO:.*]] = arith.index_cast {{.*}} : i64 to index
 // CHECK: %[[HI:.*]] = arith.index_cast {{.*}} : i64 to index
-// CHECK: %[[SUM:.*]] = scf.for %[[Q:.*]] = %[[LO]] to %[[HI]] step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64) {
+// CHECK: %[[N:.*]] = arith.subi %[[HI]], %[[LO]] : index
+// CHECK: %[[LONG:.*]] = arith.cmpi uge, %[[N]], %{{.*}} : index
+// CHECK: %[[SUM:.*]] = scf.if %[[LONG]] -> (f64) {
+// CHECK: scf.for %[[Q:.*]] = %[[LO]] to %[[HI]] step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64) {
 // CHECK: %[[J:.*]] = arith.index_cast {{.*}}
 // CHECK: %[[A:.*]] = memref.load %A_vals[%[[Q]]]
 // CHECK: %[[X:.*]] = memref.load %x_vals[%[[J]]]
 // CHECK: %[[P:.*]] = arith.mulf %[[A]], %[[X]] : f64
 // CHECK: arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f64
+// CHECK: } else {
+// CHECK: scf.for %[[Q2:.*]] = %[[LO]] to %[[HI]] step %{{.*}} iter_args(%[[ACC2:.*]] = %{{.*}}) -> (f64) {
+// CHECK: arith.addf %[[ACC2]], %{{.*}} : f64
 // CHECK: %[[OLD:.*]] = memref.load %y_out[%[[I]]]
 // CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[SUM]] : f64
 // CHECK: memref.store %[[NEW]], %y_out[%[[I]]]
