@@ -21,6 +21,7 @@ from treadle.tensors import Tensor
 
 STATEMENTS = {
     "spmm": "C(i, k) = A(i, j) * B(j, k)",
+    "spmm-relu": "C(i, k) = relu(sum[j](A(i, j) * B(j, k)))",
     "spmv": "y(i) = A(i, j) * x(j)",
     "sddmm": "C(i, j) = A(i, j) * D(i, k) * ET(j, k)",
     "sddmm-scaled": "C(i, j) = A(i, j) * D(i, k) * ET(j, k) * s()",
@@ -85,10 +86,11 @@ def default_schedule(op: AssignOp) -> ScheduleAttr | None:
     return ScheduleAttr(order, None, index, "dynamic" if index else "static", 16 if index else 0, unroll)
 
 
-def spmm(a: Tensor, b: np.ndarray) -> np.ndarray:
-    """A (sparse, m×n) @ B (dense, n×k) → dense m×k."""
+def spmm(a: Tensor, b: np.ndarray, relu: bool = False) -> np.ndarray:
+    """A (sparse, m×n) @ B (dense, n×k) → dense m×k; with `relu`, relu(A @ B) in one kernel
+    (the relu applied to each output row as it is finished)."""
     k = b.shape[1]
-    st = statement("spmm", {"A": (a.shape, a.encoding), "B": (b.shape, None)}, (a.shape[0], k), None, a.dtype)
+    st = statement("spmm-relu" if relu else "spmm", {"A": (a.shape, a.encoding), "B": (b.shape, None)}, (a.shape[0], k), None, a.dtype)
     return st({"A": a, "B": Tensor(b.shape, None, [], np.ascontiguousarray(b).reshape(-1))}).values.reshape(a.shape[0], k)
 
 

@@ -61,6 +61,37 @@ _LINEAR = _opaque(ops.linear)
 _CSR_SOFTMAX = _opaque(ops.csr_softmax)
 
 
+_SPMM_RELU = _opaque(ops.sparse_mm_relu)
+_RELUS = {torch.relu, torch.nn.functional.relu, "relu"}
+_MATRIX_PRODUCTS = {torch.mm: "mm", torch.sparse.mm: "sparse.mm", torch.matmul: "matmul",
+                    operator.matmul: "matmul", "mm": "mm", "matmul": "matmul", "__matmul__": "matmul"}
+
+
+def fuse_relu_of_products(gm: torch.fx.GraphModule) -> int:
+    """`relu(a @ b)` (any matrix-product spelling, the product used only by the relu) becomes
+    one `sparse_mm_relu(a, b, product)`: for a sparse `a` one compiled kernel applies the relu to
+    each output row as it is finished (a GCN layer's aggregation); otherwise it calls the
+    product and torch.relu. Returns how many were fused."""
+    fused = 0
+    for node in list(gm.graph.nodes):
+        if node.op not in ("call_function", "call_method") or node.target not in _RELUS:
+            continue
+        if len(node.args) != 1 or node.kwargs.get("inplace", False) or set(node.kwargs) - {"inplace"}:
+            continue
+        src = node.args[0]
+        if not (isinstance(src, torch.fx.Node) and src.op in ("call_function", "call_method")
+                and src.target in _MATRIX_PRODUCTS and len(src.args) == 2 and not src.kwargs
+                and len(src.users) == 1):
+            continue
+        with gm.graph.inserting_before(node):
+            new = gm.graph.call_function(_SPMM_RELU, (*src.args, _MATRIX_PRODUCTS[src.target]))
+        node.replace_all_uses_with(new)
+        gm.graph.erase_node(node)
+        gm.graph.erase_node(src)
+        fused += 1
+    return fused
+
+
 def fuse_layout_round_trips(gm: torch.fx.GraphModule) -> int:
     """`x.to_sparse_coo()` → `torch.sparse.softmax(·, d)` → `.to_sparse_csr()`, each value used
     once, becomes one `csr_softmax(x, d)`: torch has no CSR softmax, so models convert to COO
@@ -119,7 +150,7 @@ def maybe_sparse(gm: torch.fx.GraphModule) -> set[torch.fx.Node]:
 
 def rewrite(gm: torch.fx.GraphModule) -> int:
     """Replace supported calls in place; returns how many were replaced."""
-    count = fuse_layout_round_trips(gm)
+    count = fuse_layout_round_trips(gm) + fuse_relu_of_products(gm)
     sparse = maybe_sparse(gm)
     for node in gm.graph.nodes:
         reads_sparse = any(a in sparse for a in node.all_input_nodes)

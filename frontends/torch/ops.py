@@ -73,22 +73,35 @@ def _compilable(a: torch.Tensor, b: torch.Tensor) -> bool:
     )
 
 
-def sparse_mm(a: Any, b: Any, original=None) -> Any:
-    """`a @ b` with `a` sparse and `b` dense: compiled SpMM (or dense BLAS when the dispatcher says so)."""
-    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and _compilable(a, b):
+def sparse_mm(a: Any, b: Any, original=None, relu: bool = False) -> Any:
+    """`a @ b` (with `relu`: relu(a @ b)) with `a` sparse and `b` dense: compiled SpMM, the relu
+    fused into it (or dense BLAS when the dispatcher says so)."""
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and _compilable(a, b) and (b.dim() == 2 or not relu):
         from treadle.runtime.dispatch import choose_spmm
 
         view = _cached(a)
         if view is not None:
             if choose_spmm(view, b.shape[1] if b.dim() == 2 else 1).use_dense:
                 STATS["dense"] += 1
-                return a.to_dense() @ b
+                out = a.to_dense() @ b
+                return torch.relu(out) if relu else out
             from treadle.runtime.kernels import spmm, spmv
 
             STATS["compiled"] += 1
-            return torch.from_numpy((spmm if b.dim() == 2 else spmv)(view, _np(b.contiguous())))
+            if b.dim() == 1:
+                return torch.from_numpy(spmv(view, _np(b.contiguous())))
+            return torch.from_numpy(spmm(view, _np(b.contiguous()), relu=relu))
     STATS["fallback"] += 1
-    return (original or torch.mm)(a, b)
+    out = (original or torch.mm)(a, b)
+    return torch.relu(out) if relu else out
+
+
+_PRODUCTS = {"mm": torch.mm, "sparse.mm": torch.sparse.mm, "matmul": torch.matmul}
+
+
+def sparse_mm_relu(a: Any, b: Any, product: str) -> Any:
+    """relu(a @ b) where the graph spelled the product `product` ("mm", "sparse.mm", "matmul")."""
+    return sparse_mm(a, b, _PRODUCTS[product], relu=True)
 
 
 def matmul(a: Any, b: Any) -> Any:

@@ -313,7 +313,9 @@ class StatementLowering:
 
     def generate(self) -> str:
         params = self.signature()
-        terms = expand_terms(self.op.expr, self.sparse_names)
+        self._epilogue = self._row_epilogue()
+        expr = self.op.expr.operand if self._epilogue else self.op.expr  # type: ignore[attr-defined]
+        terms = expand_terms(expr, self.sparse_names)
         if self.out_enc is None or self.pattern is not None:
             self._row_fill = self._fills_by_row()
             if not self._row_fill:
@@ -331,6 +333,39 @@ class StatementLowering:
         )
 
     # -- dense output --------------------------------------------------------------------
+
+    def _row_epilogue(self) -> str:
+        """`f(sum[...](term))` (one product term) into a dense output filled row by row
+        (`_fills_by_row`): each row is complete when its iteration of the outer loop ends, so
+        `f` is applied to it there (an epilogue fused into the loop), e.g. relu(A @ H) of a GCN
+        layer. Else ""."""
+        expr = self.op.expr
+        if not (isinstance(expr, UnaryAttr) and isinstance(expr.operand, ReduceAttr)):
+            return ""
+        if self.out_enc is not None or not self._fills_by_row():
+            return ""
+        try:
+            if len(expand_terms(expr.operand, self.sparse_names)) != 1:
+                return ""  # each term's nest ends a row: only one nest may apply f
+        except NotSupportedError:
+            return ""
+        return expr.function.data
+
+    def _apply_epilogue(self, iv: str) -> None:
+        """out[iv, ...] = f(out[iv, ...]) over the row (all its other dimensions)."""
+        b = self.b
+        ivs = [iv]
+        for extent in self.out_shape[1:]:
+            z = b.fresh("z")
+            b.line(f"scf.for {z} = {b.const(0)} to {b.const(extent)} step {b.const(1)} {{")
+            b.depth += 1
+            ivs.append(z)
+        ref = f"{self.out}[{', '.join(ivs)}] : {self.out_type}"
+        value = b.op(f"memref.load {ref}", "o")
+        b.line(f"memref.store {self._unary(self._epilogue, value)}, {ref}")
+        for _ in self.out_shape[1:]:
+            b.depth -= 1
+            b.line("}")
 
     def _fills_by_row(self) -> bool:
         """A dense output whose first index is the first loop, a plain dense loop over every
@@ -1106,6 +1141,8 @@ class StatementLowering:
         self._after_bind(term, variables, k, cursors, values, sink, symbolic)
         for c, (lvl, pos) in zip(cursors, saved):
             c.level, c.pos = lvl, pos
+        if outer and self._epilogue and not iterators and var.index == self.op.lhs_indices[0]:
+            self._apply_epilogue(values[var.name])
         for _ in range(closers):
             b.depth -= 1
             b.line("}" + suffix)
@@ -1327,6 +1364,9 @@ class StatementLowering:
         value = self._value(term, cursors, loaded, values)
         sink(value, values)
 
+    def _unary(self, fn: str, x: str) -> str:
+        return _unary_text(self.b, fn, x, self.et)
+
     def _value(self, expr: ExprAttr, cursors, loaded, values) -> str:
         b, et = self.b, self.et
         match expr:
@@ -1342,16 +1382,18 @@ class StatementLowering:
                 rhs = self._value(expr.rhs, cursors, loaded, values)
                 return b.op(f"arith.{expr.operator.data}f {lhs}, {rhs} : {et}", "f")
             case UnaryAttr():
-                x = self._value(expr.operand, cursors, loaded, values)
-                fn = expr.function.data
-                if fn == "neg":
-                    return b.op(f"arith.negf {x} : {et}", "f")
-                if fn == "relu":
-                    return b.op(f"arith.maxnumf {x}, {b.const(0.0, et)} : {et}", "f")
-                if fn == "abs":
-                    return b.op(f"math.absf {x} : {et}", "f")
-                return b.op(f"math.{fn} {x} : {et}", "f")
+                return self._unary(expr.function.data, self._value(expr.operand, cursors, loaded, values))
         raise NotSupportedError(f"expression {expr.notation()}")
+
+
+def _unary_text(b: _Builder, fn: str, x: str, et: str) -> str:
+    if fn == "neg":
+        return b.op(f"arith.negf {x} : {et}", "f")
+    if fn == "relu":
+        return b.op(f"arith.maxnumf {x}, {b.const(0.0, et)} : {et}", "f")
+    if fn == "abs":
+        return b.op(f"math.absf {x} : {et}", "f")
+    return b.op(f"math.{fn} {x} : {et}", "f")
 
 
 def default_order(op: AssignOp) -> tuple[str, ...]:

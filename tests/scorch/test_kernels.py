@@ -244,3 +244,33 @@ def test_softmax_matches_reference_and_torch(fmt, dim, m, n, density, seed, scal
     np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-14)
     peer = torch.sparse.softmax(torch.from_numpy(a).to_sparse(), dim).to_dense().numpy()
     np.testing.assert_allclose(want, peer, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    fn=st.sampled_from(["relu", "exp", "abs", "neg"]),
+    fmt=st.sampled_from(SPARSE),
+    m=st.integers(1, 5),
+    n=st.integers(1, 5),
+    k=st.integers(1, 4),
+    density=st.sampled_from([0.0, 0.3, 1.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_unary_of_a_sum(fn, fmt, m, n, k, density, seed):
+    """f(sum[j](A(i, j) * B(j, k))): a row epilogue where rows are filled by the outer loop
+    (CSR, dense), otherwise the reference; either way it matches."""
+    if fmt.startswith("bsr"):
+        m, n = 2 * m, 2 * n
+    rng = np.random.default_rng(seed)
+    a, b = random_array(rng, (m, n), density), rng.standard_normal((n, k))
+    enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
+    ta, tb, tc = f"tensor<{m}x{n}xf64{enc}>", f"tensor<{n}x{k}xf64>", f"tensor<{m}x{k}xf64>"
+    module = parse(
+        f"func.func @f(%A: {ta}, %B: {tb}) -> {tc} {{\n  %C = sparse.assign C(i, k) = {fn}(sum[j](A(i, j) * B(j, k))) "
+        f"where A = %A, B = %B : {ta}, {tb} -> {tc}\n  func.return %C : {tc}\n}}"
+    )
+    import treadle
+
+    (got,) = treadle.run(module, make_tensor(a, fmt), make_tensor(b, "dense"), function="f")
+    (want,) = run_reference(module, "f", (make_tensor(a, fmt), make_tensor(b, "dense")))
+    np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-12)

@@ -1,5 +1,6 @@
 """End-to-end models through torch.compile(backend="treadle") / treadle.compile vs eager."""
 
+import operator
 import warnings
 
 import numpy as np
@@ -184,11 +185,25 @@ def test_elementwise_chain_compiles_every_op(monkeypatch):
 
 
 def test_dense_elementwise_ops_stay_with_torch():
-    """Ops on values that cannot be sparse (a linear layer's output) are not wrapped."""
-    gm = treadle_compile(GCN(graph(30, 3, 8), 4, 8, 2), dynamo=False)
+    """Ops on values that cannot be sparse (linear layers' outputs) are not wrapped."""
+    gm = treadle_compile(SAGE(graph(30, 3, 8), 4, 8), dynamo=False)
     targets = [n.target for n in gm.graph.nodes if n.op == "call_function"]
-    assert torch.relu in targets  # relu of a dense value: untouched
-    assert any(getattr(t, "__name__", "") == "sparse_mm_op" for t in targets)
+    assert torch.relu in targets and operator.add in targets  # relu(dense + dense): untouched
+    assert any(getattr(t, "__name__", "") == "matmul" for t in targets)
+
+
+def test_relu_of_a_sparse_product_is_one_kernel(monkeypatch):
+    """GCN's relu(A @ H) becomes one compiled SpMM with the relu applied per finished row."""
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "MODE", "sparse")
+    model = GCN(graph(30, 3, 8), 4, 8, 2)
+    gm = treadle_compile(model, dynamo=False)
+    names = [getattr(n.target, "__name__", "") for n in gm.graph.nodes if n.op == "call_function"]
+    assert names.count("sparse_mm_relu") == 1 and "relu" not in names
+    before = ops.STATS["compiled"]
+    check(model, torch.randn(30, 4))
+    assert ops.STATS["compiled"] >= before + 2
 
 
 @pytest.mark.parametrize("layout", ["coo", "csr"])
