@@ -57,12 +57,19 @@ def separation(p: Problem, src: int, dst: int, cross: bool) -> int:
     completion: an mbarrier for a unit that completes through one, whichever role consumes it;
     for a unit that completes locally nothing on the same role, a hand-off across roles (an
     mbarrier for SMEM/TMEM values, reg -> SMEM -> reg plus the mbarrier for register values).
-    A self edge (an accumulator updated by its own next issue) waits for nothing."""
+    A self edge (an accumulator updated by its own next issue) waits for nothing, and neither
+    does a later op of the same async unit accumulating into the source's result in place when
+    both are issued by one role (issue order); from another role it waits on the mbarrier."""
     m = p.machine
     nd = p.nodes[src]
     unit = m.units[nd.unit]
     raw = 0 if src in streaming_ops(p) else nd.cycles + unit.latency
-    if src != dst:
+    dn = p.nodes[dst]
+    in_order = (src != dst and dn.alias == src and dn.unit == nd.unit and unit.is_async
+                and unit.completion == "mbarrier")
+    if in_order:
+        raw += m.mbarrier_cycles if cross else 0
+    elif src != dst:
         if unit.completion == "mbarrier":
             raw += m.mbarrier_cycles
         elif cross:

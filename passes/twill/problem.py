@@ -94,7 +94,8 @@ class Problem:
         return k
 
 
-def edge_cost(machine: Machine, snode: Node, src: int, dst: int, distance: int) -> Edge:
+def edge_cost(machine: Machine, snode: Node, src: int, dst: int, distance: int,
+              dnode: Node | None = None) -> Edge:
     """Separation of a dependence, on one role and across roles.
 
     The source's own time: 0 for a streaming load (Twill §5.3: its depth is a buffer count),
@@ -106,12 +107,18 @@ def edge_cost(machine: Machine, snode: Node, src: int, dst: int, distance: int) 
     register -> SMEM -> register copy plus the mbarrier for register values. An accumulator
     updated by its own next issue (a self edge) waits for nothing: successive tcgen05.mma into
     one accumulator from one thread execute in issue order (PTX ISA 9.7.16.6.2), and a self edge
-    never crosses roles.
+    never crosses roles. The same holds for a later op of the same unit that accumulates into the
+    source's result in place (`dnode.alias == src`: the second half of a P V split at FA4's
+    split_P_arrive): from the same issuing thread it follows in issue order with no wait; from
+    another role it still waits on the mbarrier.
     """
     unit = machine.units[snode.unit]
     own = 0 if snode.streaming else snode.cycles + unit.latency
     if src == dst:
         return Edge(src, dst, own, distance, 0)
+    if (dnode is not None and dnode.alias == src and dnode.unit == snode.unit and unit.is_async
+            and unit.completion == "mbarrier"):
+        return Edge(src, dst, own, distance, machine.mbarrier_cycles)
     if unit.completion == "mbarrier":
         return Edge(src, dst, own + machine.mbarrier_cycles, distance, 0)
     if snode.space == "reg":
@@ -158,7 +165,7 @@ def build_problem(loop: LoopOp, machine: Machine, *, max_warps: int | None = Non
             owner = dep.owner
             assert isinstance(owner, TaskOp)
             src = index[owner]
-            edges.append(edge_cost(machine, nodes[src], src, dst, dist))
+            edges.append(edge_cost(machine, nodes[src], src, dst, dist, nodes[dst]))
             if machine.units[owner.unit.data].blocking_result:
                 nodes[dst].blocking_in = True
     attrs = loop.attributes

@@ -88,16 +88,26 @@ def fa_forward_hopper(head_dim: int = 128, block_m: int = 128, block_n: int = 12
 
 
 def fa_forward_blackwell(head_dim: int = 128, block_m: int = 256, block_n: int = 128,
-                         subtiles: int = 2, causal: bool = False, elem: int = 2) -> str:
+                         subtiles: int = 2, causal: bool = False, elem: int = 2,
+                         split_p: int = 0) -> str:
     """Flash Attention forward for Blackwell: S, P and O in tensor memory (FA4's data layout).
 
     Per sub-tile s (128 query rows, one UMMA M): S_s = Q_s K^T into TMEM (tc); the softmax loads
     S_s to registers (tmem), computes m_s (fma), P_s = exp2 (mufu), l_s (fma) and stores P_s over
     S_s in TMEM (tmem, aliasing S_s); the correction rescales O_s in TMEM (tmem load + store,
     in place); O_s += P_s V (tc, P read from TMEM).
+
+    `split_p` > 0 is FA4's split_P_arrive (flash_fwd_sm100.py: `n_block_size // 4 * 3`, a
+    multiple of 32, i.e. 96 of 128): the softmax exponentiates and stores P per 32-column
+    fragment (apply_exp2_convert, one tcgen05.st piece per fragment) and signals the MMA warp
+    after the first `split_p` columns, which issues P V over those K columns and waits on a
+    second mbarrier for the rest. So exp, the P store and P V each come in two tasks (`exp{s}`,
+    `exp{s}_tail`, ...); the tail of P V accumulates into the head's result in place.
     """
     _check_tiles(head_dim, block_m, block_n, subtiles)
     rows, d, bn = block_m // subtiles, head_dim, block_n
+    if not 0 <= split_p < bn:
+        raise ProgramError(f"bad split_p={split_p}: must be 0 (no split) or below block_n={bn}")
     kv = bn * d * elem
     lines = [f"%k = warp.task @load_k on tma work {kv} -> smem {kv}",
              f"%v = warp.task @load_v on tma work {kv} -> smem {kv}"]
@@ -108,13 +118,26 @@ def fa_forward_blackwell(head_dim: int = 128, block_m: int = 256, block_n: int =
         if causal:
             lines.append(f"%x{s} = warp.task @mask{s} on fma work {rows * bn} (%r{s}) -> reg 0 alias 0")
             src = f"%x{s}"
+        lines.append(f"%m{s} = warp.task @max{s} on fma work {rows * bn} ({src}, %m{s}[1]) -> reg {rows * 4}")
+        if not split_p:
+            lines += [
+                f"%p{s} = warp.task @exp{s} on mufu work {rows * bn} ({src}, %m{s}) -> reg {rows * bn * elem}",
+                f"%l{s} = warp.task @sum{s} on fma work {rows * bn} (%p{s}, %l{s}[1], %m{s}) -> reg {rows * 4}",
+                f"%q{s} = warp.task @st_p{s} on tmem work {rows * bn * elem} (%p{s}, %s{s}) -> tmem 0 alias 1",
+                f"%c{s} = warp.task @correct{s} on tmem work {2 * rows * d * 4} (%o{s}[1], %m{s}) -> tmem 0 alias 0",
+                f"%o{s} = warp.task @pv{s} on tc work {2 * rows * bn * d} (%q{s}, %v, %c{s}) -> tmem {rows * d * 4}",
+            ]
+            continue
+        head, tail = split_p, bn - split_p
         lines += [
-            f"%m{s} = warp.task @max{s} on fma work {rows * bn} ({src}, %m{s}[1]) -> reg {rows * 4}",
-            f"%p{s} = warp.task @exp{s} on mufu work {rows * bn} ({src}, %m{s}) -> reg {rows * bn * elem}",
-            f"%l{s} = warp.task @sum{s} on fma work {rows * bn} (%p{s}, %l{s}[1], %m{s}) -> reg {rows * 4}",
-            f"%q{s} = warp.task @st_p{s} on tmem work {rows * bn * elem} (%p{s}, %s{s}) -> tmem 0 alias 1",
             f"%c{s} = warp.task @correct{s} on tmem work {2 * rows * d * 4} (%o{s}[1], %m{s}) -> tmem 0 alias 0",
-            f"%o{s} = warp.task @pv{s} on tc work {2 * rows * bn * d} (%q{s}, %v, %c{s}) -> tmem {rows * d * 4}",
+            f"%p{s} = warp.task @exp{s} on mufu work {rows * head} ({src}, %m{s}) -> reg {rows * head * elem}",
+            f"%pt{s} = warp.task @exp{s}_tail on mufu work {rows * tail} ({src}, %m{s}) -> reg {rows * tail * elem}",
+            f"%q{s} = warp.task @st_p{s} on tmem work {rows * head * elem} (%p{s}, %s{s}) -> tmem 0 alias 1",
+            f"%qt{s} = warp.task @st_p{s}_tail on tmem work {rows * tail * elem} (%pt{s}, %s{s}) -> tmem 0 alias 1",
+            f"%l{s} = warp.task @sum{s} on fma work {rows * bn} (%p{s}, %pt{s}, %l{s}[1], %m{s}) -> reg {rows * 4}",
+            f"%oh{s} = warp.task @pv{s} on tc work {2 * rows * head * d} (%q{s}, %v, %c{s}) -> tmem {rows * d * 4}",
+            f"%o{s} = warp.task @pv{s}_tail on tc work {2 * rows * tail * d} (%oh{s}, %qt{s}, %v) -> tmem 0 alias 0",
         ]
     return _loop("fa_forward_causal" if causal else "fa_forward", lines,
                  {"smem_resident": block_m * d * elem})

@@ -53,9 +53,14 @@ class Schedule:
 
 
 def normalize(problem: Problem, bound: int = 100) -> None:
-    """Fill `problem.norm` with the normalized value of every raw duration it uses."""
+    """Fill `problem.norm` with the normalized value of every raw duration it uses. A cross-role
+    delay of an edge whose two ends VARIABLE LATENCY pins to the same role can never occur, so it
+    takes no place among the durations (it would only coarsen the scale)."""
+    fixed = designated_roles(problem)
     raw = [n.cycles for n in problem.nodes] + [n.busy for n in problem.nodes]
-    raw += [e.delay for e in problem.edges] + [e.delay + e.spill for e in problem.edges]
+    raw += [e.delay for e in problem.edges]
+    raw += [e.delay + e.spill for e in problem.edges
+            if not (e.src in fixed and e.dst in fixed and fixed[e.src] == fixed[e.dst])]
     problem.norm = normalize_costs(raw, bound)
     big = max(problem.norm, default=1)
     problem.scale = big / problem.norm[big] if problem.norm else 1.0
@@ -69,6 +74,24 @@ def designated_roles(p: Problem) -> dict[int, int]:
     fixed = {k: 0 for k in streaming}
     fixed.update({k: 1 if streaming else 0 for k in other})
     return fixed
+
+
+def role_bound(p: Problem) -> int:
+    """How many roles a schedule within the warp budget can use: the designated roles, then one
+    per thread-issued op that may sit alone on a one-warp role, then one per warp group left.
+    Roles are numbered in order of first use, so this only drops role numbers no schedule can
+    reach: the answer of a feasibility query is the same, it comes sooner. (`solve` keeps the
+    wider domain: Z3 then breaks ties between equally good schedules the way the tests pin.)"""
+    m = p.machine
+    fixed = designated_roles(p)
+    designated = set(fixed.values())
+    used = sum(1 if all(p.nodes[k].thread_issued for k in fixed if fixed[k] == r)
+               else m.warps_per_group for r in designated)
+    free = [k for k in range(len(p.nodes)) if k not in fixed]
+    thin = sum(1 for k in free if p.nodes[k].thread_issued)
+    left = max(0, p.max_warps - used)
+    thin = min(thin, left)
+    return len(designated) + min(len(free), thin + (left - thin) // m.warps_per_group)
 
 
 def lower_bound(p: Problem) -> tuple[int, str]:
@@ -215,9 +238,10 @@ class _Joint(_Base):
             x = z3.Bool(f"x_{j}", ctx)
             self.cross.append(x)
             s.add(x == (self.w[e.src] != self.w[e.dst]))
-            if e.src == e.dst:
+            pinned = e.src in fixed and e.dst in fixed and fixed[e.src] == fixed[e.dst]
+            if e.src == e.dst or pinned:
                 s.add(z3.Not(x))
-            delay = z3.If(x, p.n(e.delay + e.spill), p.n(e.delay))
+            delay = p.n(e.delay) if pinned else z3.If(x, p.n(e.delay + e.spill), p.n(e.delay))
             s.add(self.t[e.dst] + e.distance * ii >= self.t[e.src] + delay)
             if not p.allow_cross_regs and p.nodes[e.src].space == "reg":
                 s.add(z3.Not(x))
@@ -387,20 +411,33 @@ def feasible_at(p: Problem, ii: int, timeout: float = 60.0, resolution: int = 10
     """'sat' if some schedule with this II exists (any L of the search window), 'unsat' if Z3
     proves none does, 'unknown' on time out. Used by the ablation studies; `constrain(joint)` may
     add constraints over `joint.t` / `joint.w` (e.g. to force a hand-written role structure)."""
+    return schedule_at(p, ii, timeout, resolution, constrain)[0]
+
+
+def schedule_at(p: Problem, ii: int, timeout: float = 60.0, resolution: int = 100,
+                constrain=None) -> tuple[str, Schedule | None]:
+    """`feasible_at` with the witness: on 'sat', the schedule Z3 found (some L of the window,
+    not optimized further, `optimal` False), for the independent checker to verify."""
     deadline = time.monotonic() + timeout
     if not p.norm:
         normalize(p, resolution)
     status, l0, _ = modulo_schedule(p, ii, int(timeout * 1000))
     if status != "sat":
-        return status
+        return status, None
     left = int(max(0.0, deadline - time.monotonic()) * 1000)
     if left <= 0:
-        return "unknown"
-    joint = _Joint(p, ii, (l0, math.ceil(l0 / ii) * ii), min(len(p.nodes), p.max_warps))
+        return "unknown", None
+    joint = _Joint(p, ii, (l0, math.ceil(l0 / ii) * ii), role_bound(p))
     if constrain is not None:
         constrain(joint)
     joint.s.set("timeout", left)
-    return str(joint.s.check())
+    res = joint.s.check()
+    if res != z3.sat:
+        return str(res), None
+    length = joint.s.model().eval(joint.length).as_long()
+    sched = _extract(joint, ii, length, False, p)
+    sched.lower_bound, sched.bound_reason = lower_bound(p)
+    return "sat", sched
 
 
 def _shortest(joint: _Joint, lo: int) -> int:

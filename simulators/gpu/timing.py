@@ -101,6 +101,8 @@ def simulate(loop: LoopOp, machine: Machine, iterations: int, pipelined: bool = 
         name, role = t.sym_name.data, t.slot.role.data
         unit = machine.units[t.unit.data]
         at = role_free.get(role, 0.0)
+        accumulates = (t.deps[t.alias.data].owner
+                       if t.alias is not None and t.distances[t.alias.data] == 0 else None)
         for dep, dist in zip(t.deps, t.distances, strict=True):
             src = dep.owner
             j = i - dist
@@ -111,6 +113,9 @@ def simulate(loop: LoopOp, machine: Machine, iterations: int, pipelined: bool = 
             sunit = machine.units[src.unit.data]
             if src is t:
                 pass  # an accumulator updated by its own next issue: in issue order, no wait
+            elif (accumulates is src and src.unit.data == t.unit.data and sunit.is_async
+                  and sunit.completion == "mbarrier" and src.slot.role.data == role):
+                pass  # a later MMA into the same accumulator from the same thread: issue order
             elif sunit.completion == "mbarrier":
                 when += machine.mbarrier_cycles  # TMA / tcgen05.commit: every consumer waits
             elif src.slot.role.data != role:
