@@ -192,7 +192,7 @@ def run_models(args, rng) -> list[dict]:
     import numpy as np
     import torch
 
-    from tests.scorch.test_torch import GCN, SAGE, BlockSparseAttention, PrunedMLP
+    from treadle.benchmarks.models import GCN, SAGE, BlockSparseAttention, PrunedMLP, bigbird_mask
     from treadle.benchmarks.matrices import MatrixSpec, load
     from treadle.frontends.torch import compile as treadle_compile
 
@@ -207,8 +207,6 @@ def run_models(args, rng) -> list[dict]:
     nodes = g.shape[0]
     torch.manual_seed(0)
     seq = 512 if args.quick else 2048
-    from tests.scorch.test_torch import bigbird_mask
-
     cases = [
         ("model gcn", GCN(adj, 64, 64, 16), torch.randn(nodes, 64)),
         ("model graphsage", SAGE(adj, 64, 64), torch.randn(nodes, 64)),

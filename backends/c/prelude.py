@@ -36,6 +36,12 @@ static inline {t} treadle_minimumf_{t}({t} a, {t} b) {{
   if (a == b) return signbit(a) ? a : b;
   return a < b ? a : b;
 }}
+static inline {t} treadle_maxnumf_{t}({t} a, {t} b) {{
+  return (a > b || b != b) ? a : b; /* IEEE maxNum (fmax) without the libm call: vectorizes */
+}}
+static inline {t} treadle_minnumf_{t}({t} a, {t} b) {{
+  return (a < b || b != b) ? a : b;
+}}
 """
 
 _RUNTIME = """\
