@@ -817,6 +817,12 @@ class StatementLowering:
         digits = max(1, -(-max(cols - 1, 1).bit_length() // 8))
         count = b.op("memref.alloca() : memref<257xindex>", "count")
         src, dst = lst, tmp
+
+        def digit(buf: str, q: str, shift: str) -> tuple[str, str]:
+            key = b.op(f"memref.load {buf}[{q}] : {t}", "key")
+            shifted = b.op(f"arith.shrui {key}, {shift} : index", "dg")
+            return key, b.op(f"arith.andi {shifted}, {b.const(255)} : index", "dg")
+
         for d in range(digits):
             shift = b.const(8 * d)
             z = b.fresh("z")
@@ -826,9 +832,7 @@ class StatementLowering:
             q = b.fresh("q")
             b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
             b.depth += 1
-            key = b.op(f"memref.load {src}[{q}] : {t}", "key")
-            sh = b.op(f"arith.shrui {key}, {shift} : index", "dg")
-            dg = b.op(f"arith.andi {sh}, {b.const(255)} : index", "dg")
+            key, dg = digit(src, q, shift)
             slot = b.op(f"arith.addi {dg}, {c1} : index", "dg")
             old = b.op(f"memref.load {count}[{slot}] : memref<257xindex>", "ct")
             inc = b.op(f"arith.addi {old}, {c1} : index", "ct")
@@ -848,9 +852,7 @@ class StatementLowering:
             q = b.fresh("q")
             b.line(f"scf.for {q} = {c0} to {n} step {c1} {{")
             b.depth += 1
-            key = b.op(f"memref.load {src}[{q}] : {t}", "key")
-            sh = b.op(f"arith.shrui {key}, {shift} : index", "dg")
-            dg = b.op(f"arith.andi {sh}, {b.const(255)} : index", "dg")
+            key, dg = digit(src, q, shift)
             at = b.op(f"memref.load {count}[{dg}] : memref<257xindex>", "at")
             b.line(f"memref.store {key}, {dst}[{at}] : {t}")
             nxt = b.op(f"arith.addi {at}, {c1} : index", "at")
