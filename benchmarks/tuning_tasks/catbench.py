@@ -18,7 +18,7 @@ import numpy as np
 
 from treadle.tuning import INFEASIBLE, Categorical, Integer, Ordinal, Permutation, Space
 
-from benchmarks.tuning_tasks.task import Task
+from treadle.benchmarks.tuning_tasks.task import Task
 
 SPACES = Path(__file__).resolve().parent.parent / "spaces"
 TABLES = ("spmm_2630", "spmv_2630", "mm_rtxtitan", "harris_rtxtitan")
@@ -27,6 +27,10 @@ TABLES = ("spmm_2630", "spmv_2630", "mm_rtxtitan", "harris_rtxtitan")
 def _parse(p, text: str):
     if isinstance(p, Permutation):
         return tuple(ast.literal_eval(text))
+    if isinstance(p, Categorical):
+        for value in p.values:  # string choices (formats, schedules) as written
+            if str(value) == text:
+                return value
     v = float(text)
     return int(v) if v.is_integer() else v
 
@@ -35,6 +39,9 @@ class TableReplay:
     """The objective of one table (picklable, so process pools and Dask can run it)."""
 
     def __init__(self, space: Space, csv_path: Path):
+        """Rows of `csv_path`: one column per parameter (permutations as tuple literals) and
+        `compute_time`; rows outside the declared space or violating its known constraints are
+        dropped."""
         self.space = space
         self.table: dict[tuple, float] = {}
         rows, times = [], []

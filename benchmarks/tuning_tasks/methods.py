@@ -20,7 +20,7 @@ import numpy as np
 from treadle.tuning import (INFEASIBLE, Categorical, ConstrainedSampler, Integer, Ordinal, Permutation,
                             Real, Space, Tuner)
 
-from benchmarks.tuning_tasks.task import Task
+from treadle.benchmarks.tuning_tasks.task import Task
 
 FREE_TRIALS = 2  # known-infeasible Optuna trials allowed per evaluation of budget
 METHODS = ("ours", "random", "skopt-gp", "optuna-tpe", "optuna-gp")

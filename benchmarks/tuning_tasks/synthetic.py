@@ -10,7 +10,7 @@ import numpy as np
 
 from treadle.tuning import INFEASIBLE, Categorical, Integer, Ordinal, Permutation, Real, Space
 
-from benchmarks.tuning_tasks.task import Task
+from treadle.benchmarks.tuning_tasks.task import Task
 
 LOOPS = ("i", "j", "k", "l", "m", "n")
 LOOP_TARGET = ("j", "i", "l", "k", "n", "m")

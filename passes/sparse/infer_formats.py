@@ -71,7 +71,7 @@ class InferOutputFormat(RewritePattern):
             op.output_name.data, op.lhs_indices, op.expr, dict(zip(op.names, op.inputs)), new, op.schedule
         )
         replacement.attributes |= op.attributes
-        rewriter.replace_op(op, replacement)
+        rewriter.replace(op, replacement)
         for use in list(replacement.result.uses):
             user = use.operation
             if isinstance(user, func.ReturnOp):
@@ -92,3 +92,36 @@ class SparseInferFormatsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(InferOutputFormat(self.all), apply_recursively=False).rewrite_module(op)
+
+
+OPERAND_FORMATS: dict[int, tuple[str, ...]] = {
+    1: ("compressed",),
+    2: ("csr", "csc", "dcsr", "dcsc", "coo", "bsr:2x2", "bsr:4x4"),
+    3: ("csf", "coo"),
+}
+"""Candidate storage formats of a sparse operand, by rank, that a tuner may try (`dense` is left
+out: densifying a large sparse operand rarely pays and costs memory; ask for it explicitly)."""
+
+
+def tunable_options(op: AssignOp) -> dict[str, dict]:
+    """What a tuner may search for `op`, as plain data in the space-file format (docs/tuning.md;
+    this module does not import the tuner): `format_<tensor>` for each sparse operand, a
+    categorical of the candidate formats of its rank (its current format first, the default).
+    This pass then infers the output format from the chosen ones. The composer keeps only the
+    formats the loop generator handles for this statement. `applies_to` names the operand."""
+    from treadle.dialects.sparse import format_name
+
+    out: dict[str, dict] = {}
+    for name, value in zip(op.names, op.inputs):
+        enc = encoding_of(value.type)
+        if enc is None:
+            continue
+        rank = len(value.type.get_shape())
+        current = format_name(enc, rank) or str(enc)
+        values = [current, *(f for f in OPERAND_FORMATS.get(rank, ()) if f != current)]
+        if len(values) < 2:
+            continue
+        key = "format_" + "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+        out[key] = {"parameter_type": "categorical", "values": values, "parameter_default": current,
+                    "applies_to": {"operand": name}}
+    return out

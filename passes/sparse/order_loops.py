@@ -16,7 +16,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern, op_type_rewrite_pattern
 
 from treadle.dialects.sparse import AssignOp, ConvertOp, encoding_of
-from treadle.passes.sparse.order import choose_order, tensor_type_with, transposed_encoding
+from treadle.passes.sparse.order import choose_order, statement_indices, tensor_type_with, transposed_encoding
 from treadle.passes.sparse.schedule_util import with_schedule
 
 
@@ -42,7 +42,7 @@ class OrderLoops(RewritePattern):
                     notes.append(f"no concordant order for {name} and no transposed format")
                     continue
                 conv = ConvertOp(value, tensor_type_with(t, flipped))
-                rewriter.insert_op(conv, InsertPoint.before(op))
+                rewriter.insert(conv, InsertPoint.before(op))
                 operands = list(op.operands)
                 operands[op.names.index(name)] = conv.result
                 op.operands = operands
@@ -70,3 +70,20 @@ class SparseOrderLoopsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(OrderLoops(self.density, self.keep), apply_recursively=False).rewrite_module(op)
+
+
+def tunable_options(op: AssignOp) -> dict[str, dict]:
+    """What a tuner may search for `op`, as plain data in the space-file format (docs/tuning.md;
+    this module does not import the tuner): the loop order, a permutation of the statement's
+    indices, applied through the `order` field of `#sparse.schedule` (`keep=true` then leaves it).
+    The default is the order this pass picks. Orders discordant with a sparse operand's level
+    order do not lower; the composer (treadle.kernel_tuning) writes that as a known constraint.
+    `applies_to`: the value goes into the schedule's `order`, and the pass runs with `keep=true`."""
+    return {
+        "order": {
+            "parameter_type": "permutation",
+            "values": list(statement_indices(op)),
+            "parameter_default": list(choose_order(op).order),
+            "applies_to": {"pass": "sparse-order-loops", "option": "keep", "schedule": "order"},
+        }
+    }

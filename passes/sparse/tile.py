@@ -67,3 +67,30 @@ class SparseTilePass(ModulePass):
         if self.size < 1:
             raise PipelineError(f"sparse-tile: size must be positive, got {self.size}")
         PatternRewriteWalker(Tile(self.index, self.size), apply_recursively=False).rewrite_module(op)
+
+
+TILE_SIZES = (4, 8, 16, 32, 64, 128, 256, 512)
+"""Candidate tile sizes a tuner may try; those below an index's extent are offered."""
+
+
+def tunable_options(op: AssignOp) -> dict[str, dict]:
+    """What a tuner may search for `op`, as plain data in the space-file format (docs/tuning.md;
+    this module does not import the tuner): for each dense index (one no sparse operand carries),
+    `tile_<index>` = this pass's `size` with `index=<index>`, an ordinal of the candidate sizes
+    below the extent plus the extent itself, which means untiled (the pass drops a size at least
+    the extent). Default: untiled. `applies_to` says which pass option a value sets."""
+    out: dict[str, dict] = {}
+    ranges = op.index_ranges()
+    for index in dense_indices(op):
+        extent = ranges.get(index, 0)
+        sizes = [s for s in TILE_SIZES if s < extent]
+        if not sizes:
+            continue
+        out[f"tile_{index}"] = {
+            "parameter_type": "ordinal",
+            "values": [*sizes, extent],
+            "transform": "log",
+            "parameter_default": extent,
+            "applies_to": {"pass": "sparse-tile", "option": "size", "with": {"index": index}},
+        }
+    return out

@@ -76,3 +76,25 @@ class SparseUnrollPass(ModulePass):
         if self.factor < 1:
             raise PipelineError(f"sparse-unroll: factor must be positive, got {self.factor}")
         PatternRewriteWalker(Unroll(self.factor), apply_recursively=False).rewrite_module(op)
+
+
+FACTORS = (1, 2, 4, 8)
+"""Candidate unroll factors a tuner may try (1: not unrolled)."""
+
+
+def tunable_options(op: AssignOp) -> dict[str, dict]:
+    """What a tuner may search for `op`, as plain data in the space-file format (docs/tuning.md;
+    this module does not import the tuner): `unroll` = this pass's `factor`, offered when the
+    statement has a loop to unroll-and-jam under its default order (under another order the
+    pass leaves the loops and notes why, so the value then has no effect). Default: 1, the pass
+    not run. `applies_to` says which pass option a value sets."""
+    if not unroll_candidate(op)[0]:
+        return {}
+    return {
+        "unroll": {
+            "parameter_type": "ordinal",
+            "values": list(FACTORS),
+            "parameter_default": 1,
+            "applies_to": {"pass": "sparse-unroll", "option": "factor", "skip_pass_if": 1},
+        }
+    }

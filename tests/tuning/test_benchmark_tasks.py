@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.tuning_tasks import catbench, synthetic
+from treadle.benchmarks.tuning_tasks import catbench, synthetic
 from treadle.tuning import INFEASIBLE, ConstrainedSampler
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "catbench"
@@ -35,3 +35,31 @@ def test_catbench_replay_returns_table_times():
     rng = np.random.default_rng(0)
     for c in ConstrainedSampler(task.space).sample_distinct(20, rng):
         assert replay(c) in set(replay.table.values())
+
+
+def test_treadle_kernel_tables_replay_their_measurements():
+    """Task (b): the committed tables replay their own rows, every feasible configuration of the
+    space is in them, and their space is the one kernel_space builds today (else re-measure)."""
+    import csv
+    import json
+
+    from treadle.benchmarks.tuning_tasks import treadle_kernels
+    from treadle.kernel_tuning import all_configurations
+
+    tasks = {t.name: t for t in treadle_kernels.load(treadle_kernels.DATA)}
+    if not tasks:
+        pytest.skip("no measured tables in benchmarks/data")
+    for kernel in treadle_kernels.KERNELS:
+        task = tasks[f"treadle-{kernel}"]
+        meta = json.loads((treadle_kernels.DATA / f"treadle_{kernel}.json").read_text())
+        with (treadle_kernels.DATA / f"treadle_{kernel}.csv").open() as f:
+            rows = list(csv.DictReader(f))
+        times = [float(r["compute_time"]) for r in rows]
+        assert task.optimum == min(t for t in times if t > 0) == pytest.approx(meta["best_ms"])
+        every = all_configurations(task.space)
+        assert len(every) == len(rows) == len(task.objective.table)  # measured exhaustively
+        for c in every[:50]:
+            assert task.objective(c) in set(times) or task.objective(c) is INFEASIBLE
+        default = task.space.validate(meta["default"])
+        assert task.objective(default) == pytest.approx(meta["default_ms"])
+        assert treadle_kernels.kernel_space(kernel).space.to_json() == meta["space"]
