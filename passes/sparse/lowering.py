@@ -1260,6 +1260,7 @@ class StatementLowering:
         if any(c.arg.encoding is not None and c.level + 1 < len(c.arg.encoding.levels) for c in here):
             return False
         term, values, sink = self._pending
+        term, invariant = _split_invariant(term, var.index)
         saved = [(c.level, c.pos) for c in cursors]
         zero = b.const(0.0, self.et)
 
@@ -1313,8 +1314,22 @@ class StatementLowering:
         outer_values = {k2: v for k2, v in values_in.items() if k2 != var.name and k2 != var.index}
         for index in self.op.lhs_indices:
             self._index_value(index, outer_values)
+        for factor in invariant:  # sum_k(a * f(k)) = a * sum_k f(k): one multiply per sum
+            value = self._invariant_value(factor, cursors, outer_values)
+            acc = b.op(f"arith.mulf {value}, {acc} : {self.et}", "f")
         sink(acc, outer_values)
         return True
+
+    def _invariant_value(self, factor: ExprAttr, cursors, values: dict[str, str]) -> str:
+        """A factor of a reduced product that does not depend on the summed index, loaded
+        once outside the reduction loop (its cursor's position is bound there)."""
+        if isinstance(factor, ConstantAttr):
+            return self.b.const(factor.number, self.et)
+        c = next(c for c in cursors if c.access is factor)
+        if c.arg.encoding is not None:
+            return self.b.op(f"memref.load {c.arg.vals}[{c.pos}] : memref<?x{self.et}>", "a")
+        idx = [self._index_value(i, values) for i in c.access.index_names] or [self.b.const(0)]
+        return self.b.op(f"memref.load {c.arg.vals}[{', '.join(idx)}] : {c.arg.vals_type}", "a")  # type: ignore[attr-defined]
 
     def _after_bind(self, term, variables, k, cursors, values, sink, symbolic) -> None:
         for c in cursors:
@@ -1353,7 +1368,10 @@ class StatementLowering:
         if self.pattern is not None:
             self._pattern_pos = next(c.pos for c in cursors if c.access.tensor.data == self.pattern)
         loaded = {}
+        used = {id(a) for a in term.accesses()}
         for c in cursors:
+            if id(c.access) not in used:
+                continue  # e.g. a factor taken out of a reduction (`_split_invariant`)
             if c.arg.encoding is None:
                 idx = [values[i] for i in c.access.index_names] or [self.b.const(0)]
                 loaded[id(c.access)] = self.b.op(
@@ -1386,6 +1404,31 @@ class StatementLowering:
             case UnaryAttr():
                 return self._unary(expr.function.data, self._value(expr.operand, cursors, loaded, values))
         raise NotSupportedError(f"expression {expr.notation()}")
+
+
+def _split_invariant(term: ExprAttr, index: str) -> tuple[ExprAttr, list[ExprAttr]]:
+    """(the factors of a product that depend on `index`, as a product; the accesses and
+    constants that do not). A term that is not a pure product, or whose factors all depend on
+    `index`, comes back whole with no invariant factors."""
+    factors: list[ExprAttr] = []
+
+    def flatten(e: ExprAttr) -> None:
+        if isinstance(e, BinaryAttr) and e.operator.data == "mul":
+            flatten(e.lhs)
+            flatten(e.rhs)
+        else:
+            factors.append(e)
+
+    flatten(term)
+    invariant = [f for f in factors if isinstance(f, ConstantAttr)
+                 or (isinstance(f, AccessAttr) and index not in f.index_names)]
+    varying = [f for f in factors if not any(f is g for g in invariant)]
+    if not invariant or not varying:
+        return term, []
+    product = varying[0]
+    for f in varying[1:]:
+        product = BinaryAttr("mul", product, f)
+    return product, invariant
 
 
 def _unary_text(b: _Builder, fn: str, x: str, et: str) -> str:

@@ -50,15 +50,23 @@ func.func @spmm(%A: tensor<8x16xf64, #csr>, %B: tensor<16x32xf64>) -> tensor<8x3
 }
 
 // SDDMM into the mask's (CSR) pattern: the output values sit at the mask's positions, so the
-// kernel writes a values array and reuses the mask's pos/crd.
+// kernel writes a values array and reuses the mask's pos/crd. M(i, j) does not depend on the
+// summed k: it is loaded once and multiplies the finished dot product (one multiply per entry).
 // CHECK-LABEL: func.func @sddmm(%M_pos1: memref<?xi64>, %M_crd1: memref<?xi64>, %M_vals: memref<?xf64>, %D_vals: memref<8x4xf64>, %E_vals: memref<4x16xf64>, %C_vals: memref<?xf64>)
 // CHECK: memref.store %{{.*}}, %C_vals
 // CHECK: memref.load %M_pos1
 // CHECK: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: memref.load %M_crd1[%[[Q]]]
-// CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[SUM:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NOT: %M_vals
 // CHECK: memref.load %D_vals[%{{.*}}, %[[K]]]
 // CHECK: memref.load %E_vals[%[[K]], %{{.*}}]
+// CHECK-NOT: %M_vals
+// CHECK: scf.yield
+// CHECK: %[[MV:.*]] = memref.load %M_vals[%[[Q]]]
+// CHECK: %[[PROD:.*]] = arith.mulf %[[MV]], %[[SUM]]
+// CHECK: %[[OLD:.*]] = memref.load %C_vals[%[[Q]]]
+// CHECK: arith.addf %[[OLD]], %[[PROD]]
 // CHECK: memref.store %{{.*}}, %C_vals[%[[Q]]]
 func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x16xf64>) -> tensor<8x16xf64, #csr> {
   %C = sparse.assign C(i, j) = M(i, j) * D(i, k) * E(k, j) where M = %M, D = %D, E = %E : tensor<8x16xf64, #csr>, tensor<8x4xf64>, tensor<4x16xf64> -> tensor<8x16xf64, #csr>
