@@ -116,6 +116,10 @@ class Real(Parameter):
         return d
 
 
+WIDE = 64
+"""An integer range with more values than this also gets far local-search moves."""
+
+
 class Integer(Parameter):
     """An integer in [low, high] (both inclusive), optionally on a log scale."""
 
@@ -146,8 +150,22 @@ class Integer(Parameter):
         return int(rng.integers(self.low, self.high + 1))
 
     def neighbours(self, value, rng):
-        """The values one step up and down; the space widens the step past infeasible values."""
+        """The values one step up and down (the space widens the step past infeasible values)."""
         return [v for v in (value - 1, value + 1) if self.low <= v <= self.high]
+
+    def far_neighbours(self, value, rng) -> list[int]:
+        """On a wide range (more than WIDE values) a step of one is no move at all: also six
+        truncated-normal steps on the search scale (sd 0.03 of the range, as a Real's), rounded."""
+        if self.high - self.low + 1 <= WIDE:
+            return []
+        x = float(self.embed([value])[0, 0])
+        u = np.clip(x + rng.normal(0.0, 0.03, size=6), 0.0, 1.0)
+        if self.log:
+            vals = np.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        else:
+            vals = self.low + u * (self.high - self.low)
+        out = sorted({int(round(v)) for v in vals} - {value - 1, value, value + 1})
+        return [v for v in out if self.low <= v <= self.high]
 
     def embed(self, values):
         x = np.asarray(values, dtype=float)

@@ -78,7 +78,8 @@ class Space:
     def neighbours(self, config: Config, rng: np.random.Generator) -> list[Config]:
         """Feasible configurations one move away in one parameter (BaCO's local-search moves).
 
-        Integer and ordinal steps go to the nearest *feasible* value up and down.
+        Integer and ordinal steps go to the nearest *feasible* value up and down; a wide integer
+        range also gets Gaussian steps (`Integer.far_neighbours`).
         """
         out = []
         for p in self.parameters:
@@ -94,6 +95,11 @@ class Space:
                             out.append(cand)
                             break
                         step = _step(p, step, direction)
+                if isinstance(p, Integer):
+                    for v in p.far_neighbours(value, rng):
+                        cand = {**config, p.name: v}
+                        if self.is_feasible(cand):
+                            out.append(cand)
                 continue
             for v in p.neighbours(value, rng):
                 cand = {**config, p.name: v}

@@ -20,6 +20,7 @@ from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, Whi
 LENGTHSCALE_PRIOR = (3.0, 6.0)
 OUTPUTSCALE_PRIOR = (2.0, 0.15)
 NOISE_PRIOR = (1.1, 0.05)
+PRIOR_QUANTILE = 0.75  # the GP's prior mean: this quantile of the observed (log) objective
 LENGTHSCALE_BOUNDS = (1e-2, 1e2)
 OUTPUTSCALE_BOUNDS = (1e-2, 1e2)
 NOISE_BOUNDS = (1e-6, 0.5)
@@ -62,8 +63,10 @@ class Surrogate:
     """A GP fitted on feasible observations: `predict` gives mean and sd in the standardised
     (log-)objective space, and `transform` maps raw objective values into that space."""
 
-    def __init__(self, seed: int, n_restarts: int = 1, log_transform: bool | None = None):
+    def __init__(self, seed: int, n_restarts: int = 1, log_transform: bool | None = None,
+                 prior_quantile: float = PRIOR_QUANTILE):
         self.seed = seed
+        self.prior_quantile = prior_quantile
         self.n_restarts = n_restarts
         self.log_transform = log_transform
 
@@ -71,7 +74,10 @@ class Surrogate:
         y = np.asarray(y, dtype=float)
         self.log = self.log_transform if self.log_transform is not None else bool(np.all(y > 0))
         z = np.log(y) if self.log else y
-        self.mean = float(z.mean())
+        # The prior mean (where the GP has no data) is a pessimistic quantile of the observed
+        # (log) values, not their mean: once the search concentrates on good regions the mean is
+        # a good value, and every unexplored corner would look as promising as the incumbent.
+        self.mean = float(np.quantile(z, self.prior_quantile))
         sd = float(z.std())
         self.scale = sd if sd > 1e-12 else 1.0  # a constant objective must not divide by zero
         target = (z - self.mean) / self.scale

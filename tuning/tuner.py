@@ -23,7 +23,7 @@ from treadle.tuning.errors import SpaceError, TuningError
 from treadle.tuning.feasibility import FeasibilityModel
 from treadle.tuning.sampling import ConstrainedSampler
 from treadle.tuning.space import Config, Space
-from treadle.tuning.surrogate import Surrogate
+from treadle.tuning.surrogate import PRIOR_QUANTILE, Surrogate
 
 
 class _Infeasible:
@@ -62,14 +62,16 @@ class Tuner:
 
     def __init__(self, space: Space, seed: int = 0, *, n_initial: int | None = None,
                  log: str | Path | None = None, log_transform: bool | None = None,
-                 n_candidates: int = 1000, n_starts: int = 10, feasibility_threshold: float = 0.1):
+                 n_candidates: int = 1000, n_starts: int = 10, feasibility_threshold: float = 0.1,
+                 prior_quantile: float = PRIOR_QUANTILE):
         if not isinstance(space, Space):
             raise TuningError(f"Tuner needs a treadle.tuning.Space, got {type(space).__name__}")
         self.space = space
         self.seed = int(seed)
         self.options = {"n_initial": n_initial if n_initial is not None else len(space.parameters) + 1,
                         "log_transform": log_transform, "n_candidates": n_candidates,
-                        "n_starts": n_starts, "feasibility_threshold": feasibility_threshold}
+                        "n_starts": n_starts, "feasibility_threshold": feasibility_threshold,
+                        "prior_quantile": prior_quantile}
         self.n_initial = self.options["n_initial"]
         self.sampler = ConstrainedSampler(space)
         self.observations: list[Observation] = []
@@ -174,7 +176,8 @@ class Tuner:
         space = self.space
         X = space.embed([o.config for o in feasible])
         y = np.array([o.value for o in feasible])
-        surrogate = Surrogate(seed=int(rng.integers(2**31)), log_transform=self.options["log_transform"])
+        surrogate = Surrogate(seed=int(rng.integers(2**31)), log_transform=self.options["log_transform"],
+                              prior_quantile=self.options.get("prior_quantile", PRIOR_QUANTILE))
         surrogate.fit(X, y)
         if self.pending:  # Kriging believer: pretend pending points returned the posterior mean
             Xp = space.embed(list(self.pending.values()))

@@ -83,6 +83,20 @@ def test_neighbours_are_feasible_and_skip_infeasible_steps():
     assert all(space.is_feasible(n) for n in nbs)
 
 
+def test_a_wide_integer_also_moves_far():
+    """On 1..1024 a step of one changes nothing a table or a GP can see; the neighbourhood adds
+    Gaussian steps (sd 0.03 of the range), still feasible and in range. A narrow range does not."""
+    space = Space([Integer("x", 1, 1024), Integer("y", 1, 16)], ["x * y <= 1024", "x % 2 == 0"])
+    rng = np.random.default_rng(0)
+    xs, ys = set(), set()
+    for _ in range(20):
+        for n in space.neighbours({"x": 100, "y": 2}, rng):
+            assert space.is_feasible(n) and 1 <= n["x"] <= 1024
+            xs.add(n["x"]) if n["y"] == 2 else ys.add(n["y"])
+    assert {98, 102} <= xs and max(abs(x - 100) for x in xs) > 10  # near and far moves
+    assert ys == {1, 3}  # +-1 only on a range of 16 values
+
+
 def test_permutation_neighbourhood_sizes():
     rng = np.random.default_rng(0)
     assert len(Permutation("p", 5).neighbours(tuple(range(5)), rng)) == 119
