@@ -317,10 +317,15 @@ class StatementLowering:
         expr = self.op.expr.operand if self._epilogue else self.op.expr  # type: ignore[attr-defined]
         terms = expand_terms(expr, self.sparse_names)
         if self.out_enc is None or self.pattern is not None:
-            self._row_fill = self._fills_by_row()
-            if not self._row_fill:
+            once = self.pattern is None and self._writes_each_point_once(terms)
+            dense_only = all(arg.encoding is None for arg in self.args.values())
+            self._row_fill = not (once and dense_only) and self._fills_by_row()
+            if not self._row_fill and not (once and dense_only):
                 self._fill_zero()
-            sink = self._accumulate_dense if self.pattern is None else self._accumulate_pattern
+            if self.pattern is not None:
+                sink = self._accumulate_pattern
+            else:
+                sink = self._store_dense if once else self._accumulate_dense
             for term in terms:
                 self._term_nest(term, sink, bound={})
             ret_types = ""
@@ -432,6 +437,22 @@ class StatementLowering:
         old = b.op(f"memref.load {ref}", "o")
         new = b.op(f"arith.addf {old}, {value} : {self.et}", "o")
         b.line(f"memref.store {new}, {ref}")
+
+    def _writes_each_point_once(self, terms: list[ExprAttr]) -> bool:
+        """One term, no summed index and no sparse operand that may repeat a coordinate: each
+        output point is written at most once, so it is stored, not accumulated (and with only
+        dense operands every point is written, so the output needs no zero fill either)."""
+        if len(terms) != 1 or self._epilogue:
+            return False
+        lhs = set(self.op.lhs_indices)
+        if any(i not in lhs for a in terms[0].accesses() for i in a.index_names):
+            return False
+        return all(arg.encoding is None or all(lv.unique for lv in arg.encoding.levels) for arg in self.args.values())
+
+    def _store_dense(self, value: str, index_values: dict[str, str]) -> None:
+        b = self.b
+        idx = [index_values[i] for i in self.op.lhs_indices] or [b.const(0)]
+        b.line(f"memref.store {value}, {self.out}[{', '.join(idx)}] : {self.out_type}")
 
     def _accumulate_dense(self, value: str, index_values: dict[str, str]) -> None:
         b = self.b

@@ -130,8 +130,22 @@ def test_kernel_helpers_match_numpy():
     np.testing.assert_allclose(kernels.linear_t(xb, make_tensor(a, "csr")), xb @ a.T, rtol=1e-5, atol=1e-5)
     d = rng.standard_normal((40, 4)).astype(np.float32)
     e = rng.standard_normal((4, 30)).astype(np.float32)
-    out = kernels.sddmm(at, d, e, at.encoding)
+    out = kernels.sddmm(at, d, e, at.encoding)  # E row-major: through the compiled transpose
     np.testing.assert_allclose(out.to_numpy(), a * (d @ e), rtol=1e-5, atol=1e-5)
+    k_rows = rng.standard_normal((30, 4)).astype(np.float32)
+    out = kernels.sddmm(at, d, k_rows.T, at.encoding, scale=0.5)  # Eᵀ row-major: no copy
+    np.testing.assert_allclose(out.to_numpy(), 0.5 * a * (d @ k_rows.T), rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=20, deadline=None)
+@given(k=st.integers(1, 9), n=st.integers(1, 70), f64=st.booleans(), seed=st.integers(0, 2**16))
+def test_transpose_matches_numpy(k, n, f64, seed):
+    from treadle.runtime import kernels
+
+    e = np.random.default_rng(seed).standard_normal((k, n)).astype(np.float64 if f64 else np.float32)
+    t = kernels.transpose(e)
+    assert t.flags.c_contiguous and t.dtype == e.dtype
+    np.testing.assert_array_equal(t, e.T)
 
 
 @pytest.mark.parametrize("kernel", ["spgemm", "add"])

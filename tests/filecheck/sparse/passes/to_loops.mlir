@@ -169,3 +169,28 @@ func.func @bsr(%A: tensor<8x16xf64, #bsr>, %x: tensor<16xf64>) -> tensor<8xf64> 
   %y = sparse.assign y(i) = A(i, j) * x(j) where A = %A, x = %x : tensor<8x16xf64, #bsr>, tensor<16xf64> -> tensor<8xf64>
   func.return %y : tensor<8xf64>
 }
+
+// A statement without a summed index writes each output point once: stored, not accumulated.
+// With only dense operands every point is written, so there is no zero fill either.
+// CHECK-LABEL: func.func @transpose(%E_vals: memref<4x8xf64>, %T_out: memref<8x4xf64>)
+// CHECK-NOT: arith.constant 0.000000e+00
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: %[[A:.*]] = memref.load %E_vals[%[[K]], %[[J]]]
+// CHECK-NEXT: memref.store %[[A]], %T_out[%[[J]], %[[K]]]
+func.func @transpose(%E: tensor<4x8xf64>) -> tensor<8x4xf64> {
+  %T = sparse.assign T(j, k) = E(k, j) where E = %E : tensor<4x8xf64> -> tensor<8x4xf64> schedule #sparse.schedule<order = [j, k]>
+  func.return %T : tensor<8x4xf64>
+}
+
+// With a sparse operand the points it does not store stay zero (filled), the others are stored.
+// CHECK-LABEL: func.func @scale_to_dense
+// CHECK: memref.store %{{.*}}, %C_out
+// CHECK: scf.for
+// CHECK: %[[V:.*]] = arith.mulf
+// CHECK-NOT: memref.load %C_out
+// CHECK: memref.store %[[V]], %C_out
+func.func @scale_to_dense(%A: tensor<8x16xf64, #csr>) -> tensor<8x16xf64> {
+  %C = sparse.assign C(i, j) = A(i, j) * 2.0 where A = %A : tensor<8x16xf64, #csr> -> tensor<8x16xf64>
+  func.return %C : tensor<8x16xf64>
+}
