@@ -95,7 +95,6 @@ def compile_statement(op: AssignOp) -> CompiledStatement:
     if hit is not None:
         return hit
     from treadle.backends.c import compile_module, compile_source
-    from treadle.pipeline import make_context
 
     start = time.perf_counter()
     stored = _load_index(key)
@@ -104,6 +103,8 @@ def compile_statement(op: AssignOp) -> CompiledStatement:
         lowered = time.perf_counter()
         library = compile_source(source)
     else:
+        from treadle.pipeline import make_context
+
         text = StatementLowering(op, "kernel").generate()
         module = Parser(make_context(), text, "sparse-to-loops").parse_module()
         lowered = time.perf_counter()

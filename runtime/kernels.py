@@ -10,12 +10,16 @@ whose arrays may alias torch's buffers (no copies).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from xdsl.dialects.builtin import Float32Type, Float64Type, TensorType
 from xdsl.ir import Block
 
-from treadle.dialects.sparse import AssignOp, EncodingAttr, ScheduleAttr
-from treadle.pipeline import parse
+from xdsl.context import Context
+from xdsl.parser import Parser
+
+from treadle.dialects.sparse import AssignOp, EncodingAttr, ExprAttr, ScheduleAttr, parse_expression
 from treadle.runtime.execute import CompiledStatement, compile_statement
 from treadle.tensors import Tensor
 
@@ -57,24 +61,27 @@ def statement(kernel: str, operands: dict[str, tuple[tuple[int, ...], EncodingAt
     hit = _OPS.get(key)
     if hit is not None:
         return hit
-    text = STATEMENTS[kernel]
-    lhs, rhs = text.split(" = ", 1)
-    out_name, out_idx = lhs[0], [i.strip() for i in lhs[2:-1].split(",")]
+    out_name, out_idx, expr = _statement_parts(kernel)
     names = list(operands)
     block = Block(arg_types=[_type(s, dtype, e) for s, e in operands.values()])
     _BLOCKS.append(block)
-    expr_module = parse(
-        "func.func @e(" + ", ".join(f"%{n}: {t}" for n, t in zip(names, (a.type for a in block.args))) + ") -> "
-        + str(_type(out_shape, dtype, out_enc)) + " {\n  %r = sparse.assign " + text + " where "
-        + ", ".join(f"{n} = %{n}" for n in names) + " : " + ", ".join(str(a.type) for a in block.args)
-        + " -> " + str(_type(out_shape, dtype, out_enc)) + "\n  func.return %r : " + str(_type(out_shape, dtype, out_enc)) + "\n}"
-    )
-    parsed = next(o for o in expr_module.walk() if isinstance(o, AssignOp))
-    op = AssignOp(out_name, out_idx, parsed.expr, dict(zip(names, block.args)), _type(out_shape, dtype, out_enc),
-                  schedule if schedule is not None else default_schedule(parsed))
+    op = AssignOp(out_name, out_idx, expr, dict(zip(names, block.args)), _type(out_shape, dtype, out_enc), schedule)
+    if schedule is None:
+        op.schedule = default_schedule(op)
     compiled = compile_statement(op)
     _OPS[key] = compiled
     return compiled
+
+
+@functools.cache
+def _statement_parts(kernel: str) -> tuple[str, list[str], ExprAttr]:
+    """(output name, output indices, expression) of a named statement: only the index notation
+    is parsed (a whole typed module took most of a disk-cached kernel's 5-15 ms)."""
+    lhs, rhs = STATEMENTS[kernel].split(" = ", 1)
+    out_name, out_idx = lhs[0], [i.strip() for i in lhs[2:-1].split(",")]
+    parser = Parser(Context(), rhs, kernel)
+    expr = parse_expression(parser)
+    return out_name, out_idx, expr
 
 
 def default_schedule(op: AssignOp) -> ScheduleAttr | None:

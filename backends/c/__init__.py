@@ -10,7 +10,7 @@ from typing import Any
 
 _EXPORTS = {
     "emit_c": "treadle.backends.c.emitter",
-    "CSource": "treadle.backends.c.emitter",
+    "CSource": "treadle.backends.c.source",
     "CTarget": "treadle.backends.c.target",
     "compile_module": "treadle.backends.c.kernel",
     "compile_source": "treadle.backends.c.kernel",

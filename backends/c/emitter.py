@@ -20,6 +20,7 @@ from treadle.backends.c.abi import FunctionABI, ParamABI, param_abi, scalar_c_ty
 from treadle.backends.c.omp import combiner_operator, omp_request, reduction_operator, simd_reductions
 from treadle.backends.c.prelude import prelude
 from treadle.backends.c.scalar import SCALAR_OPS, constant_expr
+from treadle.backends.c.source import CSource
 from treadle.errors import CompileError
 
 _C_KEYWORDS = frozenset(
@@ -48,25 +49,6 @@ _HEADER_NAMES = re.compile(
     r"|ULLONG|WORD|BYTE|SIG|CLOCKS|TIME)_\w*|NULL|EOF|BUFSIZ|errno|assert|offsetof|stdin|stdout|stderr"
     r"|static_assert|alignas|alignof|noreturn|complex|imaginary|omp_\w*)\Z"
 )
-
-
-@dataclass
-class CSource:
-    """An emitted C translation unit and what a loader needs to call into it."""
-
-    text: str
-    functions: dict[str, FunctionABI]
-    uses_openmp: bool = False
-    origins: list[tuple[int, Operation]] = field(default_factory=list[tuple[int, Operation]])
-    """(first C line, 1-based, IR op) in line order, to point compile errors at the IR"""
-
-    def op_at_line(self, line: int) -> Operation | None:
-        found = None
-        for start, op in self.origins:
-            if start > line:
-                break
-            found = op
-        return found
 
 
 def emit_c(module: ModuleOp, *, restrict: bool = True) -> CSource:

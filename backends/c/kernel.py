@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from treadle.backends.c.abi import FunctionABI, ParamABI
 from treadle.backends.c.compile import DEFAULT_FLAGS, build
-from treadle.backends.c.emitter import CSource, emit_c
+from treadle.backends.c.source import CSource
 from treadle.errors import CompileError
 
 _CTYPES = {
@@ -212,6 +212,8 @@ def compile_module(
     module: ModuleOp, *, restrict: bool = True, flags: Sequence[str] = DEFAULT_FLAGS
 ) -> CLibrary:
     """Emit, build (or reuse from the cache) and load a module of loop IR."""
+    from treadle.backends.c.emitter import emit_c  # the loader alone does not need the dialects
+
     start = time.perf_counter()
     source = emit_c(module, restrict=restrict)
     emitted = time.perf_counter()
