@@ -13,10 +13,9 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from xdsl.context import Context
 from xdsl.dialects.builtin import Float32Type, Float64Type, TensorType
 from xdsl.ir import Block
-
-from xdsl.context import Context
 from xdsl.parser import Parser
 
 from treadle.dialects.sparse import AssignOp, EncodingAttr, ExprAttr, ScheduleAttr, parse_expression
@@ -118,6 +117,7 @@ def linear_t(x: np.ndarray, w: Tensor) -> np.ndarray:
 
 
 _ROWS_PARALLEL = ScheduleAttr(("j", "k"), None, "j", "static", 0, 1)
+TRANSPOSE_MIN_BYTES = 1 << 20
 
 
 def transpose(e: np.ndarray) -> np.ndarray:
@@ -134,8 +134,14 @@ def sddmm(a: Tensor, d: np.ndarray, e: np.ndarray, out_encoding, scale: float | 
     """A ∘ (D @ E) (times `scale`) kept in A's (CSR) pattern. E goes in transposed (row-major
     Eᵀ) so that each stored (i, j) is a contiguous length-K dot product of D(i, :) and Eᵀ(j, :);
     an E that is itself a transposed view of a row-major array costs no copy, another E one
-    compiled transpose."""
-    et_array = e.T if e.T.flags.c_contiguous else transpose(e)
+    compiled transpose (numpy's copy below a million bytes, where the two cost the same and a
+    new shape would otherwise pay a gcc run)."""
+    if e.T.flags.c_contiguous:
+        et_array = e.T
+    elif e.nbytes < TRANSPOSE_MIN_BYTES:
+        et_array = np.ascontiguousarray(e.T)
+    else:
+        et_array = transpose(e)
     operands = {"A": (a.shape, a.encoding), "D": (d.shape, None), "ET": (et_array.shape, None)}
     tensors = {
         "A": a,

@@ -130,8 +130,12 @@ def test_kernel_helpers_match_numpy():
     np.testing.assert_allclose(kernels.linear_t(xb, make_tensor(a, "csr")), xb @ a.T, rtol=1e-5, atol=1e-5)
     d = rng.standard_normal((40, 4)).astype(np.float32)
     e = rng.standard_normal((4, 30)).astype(np.float32)
-    out = kernels.sddmm(at, d, e, at.encoding)  # E row-major: through the compiled transpose
+    out = kernels.sddmm(at, d, e, at.encoding)  # E row-major, small: numpy's transpose
     np.testing.assert_allclose(out.to_numpy(), a * (d @ e), rtol=1e-5, atol=1e-5)
+    big = rng.standard_normal((4, kernels.TRANSPOSE_MIN_BYTES // 16 + 30)).astype(np.float32)
+    wide = make_tensor(random_array(rng, (40, big.shape[1]), 0.01).astype(np.float32), "csr")
+    out = kernels.sddmm(wide, d, big, wide.encoding)  # large: the compiled transpose
+    np.testing.assert_allclose(out.to_numpy(), wide.to_numpy() * (d @ big), rtol=1e-5, atol=1e-5)
     k_rows = rng.standard_normal((30, 4)).astype(np.float32)
     out = kernels.sddmm(at, d, k_rows.T, at.encoding, scale=0.5)  # Eᵀ row-major: no copy
     np.testing.assert_allclose(out.to_numpy(), 0.5 * a * (d @ k_rows.T), rtol=1e-5, atol=1e-5)
