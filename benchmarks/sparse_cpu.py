@@ -5,7 +5,7 @@ scipy.sparse and torch dense, in one process, with the same thread count on ever
     OMP_WAIT_POLICY=passive python -m treadle.benchmarks.sparse_cpu [--quick] [--threads N] [--json PATH]
 
 Each row prints `case | ours | peers | ratios` (milliseconds, medians of >= 7 runs after a
-warm-up). scipy.sparse is single-threaded by design; its column is what users get from it.
+warm-up, the sides interleaved call by call). scipy.sparse is single-threaded by design; its column is what users get from it.
 Compile times (IR → loaded kernel, with and without gcc, and cached reuse) are measured too.
 """
 
@@ -25,15 +25,29 @@ def _setup_threads(threads: int) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # see docs/scorch.md: two OpenMP runtimes share 2 cores
 
 
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
+_UNSUPPORTED = (RuntimeError, NotImplementedError, ValueError, TypeError, MemoryError)
+
+
+def interleaved_ms(fns: dict, repeats: int) -> dict:
+    """Median milliseconds of each callable (None for a missing one or one that raises), timed
+    in rounds: one call of each per round, `repeats` rounds after one warm-up call each. The
+    sides of a row thus see the same machine: on this shared 2-core machine, timing one side's
+    runs and then the other's moved single rows by up to 2x between runs."""
+    live, times = {}, {}
+    for name, fn in fns.items():
+        if fn is None:
+            continue
+        try:
+            fn()
+        except _UNSUPPORTED:
+            continue
+        live[name], times[name] = fn, []
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return 1e3 * times[len(times) // 2]
+        for name, fn in live.items():
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: (1e3 * sorted(times[name])[len(times[name]) // 2] if name in times else None) for name in fns}
 
 
 def main(argv=None) -> int:
@@ -66,7 +80,10 @@ def main(argv=None) -> int:
     def tt(m: sp.csr_matrix) -> Tensor:
         return Tensor(m.shape, csr, [LevelStorage(None, None), LevelStorage(m.indptr.astype(np.int64), m.indices.astype(np.int64))], np.ascontiguousarray(m.data))
 
-    def emit(case: str, ours: float, peers: dict[str, float | None]) -> None:
+    def emit(case: str, ours_fn, peer_fns: dict, repeats: int | None = None) -> None:
+        times = interleaved_ms({"ours": ours_fn, **peer_fns}, repeats or args.repeats)
+        ours = times.pop("ours")
+        peers = times
         sparse_peers = [v for k, v in peers.items() if k.startswith("torch.sparse") and v]
         best_torch = [v for k, v in peers.items() if k.startswith("torch") and v]
         row = {"case": case, "ours_ms": ours, **{f"{k}_ms": v for k, v in peers.items()}}
@@ -81,12 +98,6 @@ def main(argv=None) -> int:
             + " ".join(f"{k}={fmt(v)}" for k, v in peers.items())
             + f" | vs torch.sparse {ratio(row['vs_torch_sparse'])}, vs best torch {ratio(row['vs_best_torch'])}, vs scipy {ratio(row['vs_scipy'])}"
         )
-
-    def timed(fn):
-        try:
-            return median_ms(fn, args.repeats)
-        except (RuntimeError, NotImplementedError, ValueError, TypeError, MemoryError):
-            return None
 
     print("case | ours (ms) | peers (ms) | ratios (peer time / ours; >1 = treadle faster)")
     suite = SUITE_QUICK if args.quick else SUITE_FULL
@@ -107,11 +118,11 @@ def main(argv=None) -> int:
                 return torch.mv(td, tx)
             return kernels.spmv(at, x)
 
-        emit(f"spmv {name}", median_ms(ours_spmv, args.repeats), {
-            "torch.sparse.csr": timed(lambda: torch.mv(ta, tx)),
-            "torch.sparse.coo": timed(lambda: torch.mv(tcoo, tx)),
-            "torch.dense": timed(lambda: torch.mv(td, tx)) if td is not None else None,
-            "scipy": timed(lambda: a @ x),
+        emit(f"spmv {name}", ours_spmv, {
+            "torch.sparse.csr": lambda: torch.mv(ta, tx),
+            "torch.sparse.coo": lambda: torch.mv(tcoo, tx),
+            "torch.dense": (lambda: torch.mv(td, tx)) if td is not None else None,
+            "scipy": lambda: a @ x,
         })
         # SpMM
         for k in (32, 128):
@@ -123,11 +134,11 @@ def main(argv=None) -> int:
                     return td @ tb
                 return kernels.spmm(at, b)
 
-            emit(f"spmm N={k} {name}", median_ms(ours_spmm, args.repeats), {
-                "torch.sparse.csr": timed(lambda: torch.sparse.mm(ta, tb)),
-                "torch.sparse.coo": timed(lambda: torch.sparse.mm(tcoo, tb)),
-                "torch.dense": timed(lambda: td @ tb) if td is not None else None,
-                "scipy": timed(lambda: a @ b),
+            emit(f"spmm N={k} {name}", ours_spmm, {
+                "torch.sparse.csr": lambda: torch.sparse.mm(ta, tb),
+                "torch.sparse.coo": lambda: torch.sparse.mm(tcoo, tb),
+                "torch.dense": (lambda: td @ tb) if td is not None else None,
+                "scipy": lambda: a @ b,
             })
         # SDDMM (K = 32), output in A's pattern
         kk = 32
@@ -137,24 +148,24 @@ def main(argv=None) -> int:
         ones = Tensor(at.shape, at.encoding, at.levels, np.ones_like(at.values))
         coo = a.tocoo()
         et = np.ascontiguousarray(e.T)
-        emit(f"sddmm K=32 {name}", median_ms(lambda: kernels.sddmm(ones, d, e, csr), args.repeats), {
-            "torch.sparse.csr": timed(lambda: torch.sparse.sampled_addmm(ta, td_, te_, beta=0.0)),
-            "torch.dense": timed(lambda: (td_ @ te_) * (td != 0)) if td is not None else None,
-            "scipy": timed(lambda: np.einsum("ij,ij->i", d[coo.row], et[coo.col])),
+        emit(f"sddmm K=32 {name}", lambda: kernels.sddmm(ones, d, e, csr), {
+            "torch.sparse.csr": lambda: torch.sparse.sampled_addmm(ta, td_, te_, beta=0.0),
+            "torch.dense": (lambda: (td_ @ te_) * (td != 0)) if td is not None else None,
+            "scipy": lambda: np.einsum("ij,ij->i", d[coo.row], et[coo.col]),
         })
         if m == n and (a.nnz <= 300_000 or args.quick):
             ours_gemm = lambda: kernels_spgemm(at)
-            emit(f"spgemm A@A {name}", median_ms(ours_gemm, max(3, args.repeats // 2) if not args.quick else args.repeats), {
-                "torch.sparse.csr": timed(lambda: ta @ ta),
-                "scipy": timed(lambda: a @ a),
-            })
+            emit(f"spgemm A@A {name}", ours_gemm, {
+                "torch.sparse.csr": lambda: ta @ ta,
+                "scipy": lambda: a @ a,
+            }, repeats=max(3, args.repeats // 2) if not args.quick else args.repeats)
             b2 = a.T.tocsr()
             bt = tt(b2)
             tb2 = torch.sparse_csr_tensor(torch.from_numpy(b2.indptr.astype(np.int64)), torch.from_numpy(b2.indices.astype(np.int64)), torch.from_numpy(b2.data), (m, n))
-            emit(f"add A+Aᵀ {name}", median_ms(lambda: kernels_add(at, bt), args.repeats), {
-                "torch.sparse.csr": timed(lambda: ta + tb2),
-                "torch.sparse.coo": timed(lambda: tcoo + tb2.to_sparse_coo()),
-                "scipy": timed(lambda: a + b2),
+            emit(f"add A+Aᵀ {name}", lambda: kernels_add(at, bt), {
+                "torch.sparse.csr": lambda: ta + tb2,
+                "torch.sparse.coo": lambda: tcoo + tb2.to_sparse_coo(),
+                "scipy": lambda: a + b2,
             })
 
     models = run_models(args, rng)
@@ -216,8 +227,8 @@ def run_models(args, rng) -> list[dict]:
     for case, model, x in cases:
         with torch.no_grad():
             compiled = treadle_compile(model)
-            ours = median_ms(lambda: compiled(x), args.repeats)
-            eager = median_ms(lambda: model(x), args.repeats)
+            times = interleaved_ms({"ours": lambda: compiled(x), "eager": lambda: model(x)}, args.repeats)
+            ours, eager = times["ours"], times["eager"]
             row = {"case": case, "ours_ms": ours, "torch.sparse_ms": eager, "vs_torch_sparse": eager / ours, "vs_best_torch": eager / ours, "vs_scipy": None}
         out.append(row)
         print(f"{case:38s} | {ours:9.3f} | torch.sparse(eager)={eager:.3f} | vs torch.sparse {eager / ours:.2f}x")
