@@ -5,7 +5,7 @@ scipy.sparse and torch dense, in one process, with the same thread count on ever
     OMP_WAIT_POLICY=passive python -m treadle.benchmarks.sparse_cpu [--quick] [--threads N] [--json PATH]
 
 Each row prints `case | ours | peers | ratios` (milliseconds, medians of >= 7 runs after a
-warm-up, the sides interleaved call by call). scipy.sparse is single-threaded by design; its column is what users get from it.
+warm-up, the sides taking turns in three rounds). scipy.sparse is single-threaded by design; its column is what users get from it.
 Compile times (IR → loaded kernel, with and without gcc, and cached reuse) are measured too.
 """
 
@@ -28,11 +28,14 @@ def _setup_threads(threads: int) -> None:
 _UNSUPPORTED = (RuntimeError, NotImplementedError, ValueError, TypeError, MemoryError)
 
 
-def interleaved_ms(fns: dict, repeats: int) -> dict:
-    """Median milliseconds of each callable (None for a missing one or one that raises), timed
-    in rounds: one call of each per round, `repeats` rounds after one warm-up call each. The
-    sides of a row thus see the same machine: on this shared 2-core machine, timing one side's
-    runs and then the other's moved single rows by up to 2x between runs."""
+def interleaved_ms(fns: dict, repeats: int, rounds: int = 3) -> dict:
+    """Median milliseconds of each callable (None for a missing one or one that raises). The
+    sides of a row take turns in `rounds` rounds; in each, a side makes one untimed call (its
+    data back in cache, its threads awake) and then ceil(repeats / rounds) timed ones. Steady
+    state per side, as a plain loop of calls measures, while a slow period of this shared
+    2-core machine falls on every side: timed one side after the other, single rows moved by up
+    to 2x between runs; timed call by call, each side paid for the other's cache and OpenMP
+    thread wake-ups."""
     live, times = {}, {}
     for name, fn in fns.items():
         if fn is None:
@@ -42,11 +45,14 @@ def interleaved_ms(fns: dict, repeats: int) -> dict:
         except _UNSUPPORTED:
             continue
         live[name], times[name] = fn, []
-    for _ in range(repeats):
+    per = max(1, -(-repeats // rounds))
+    for _ in range(rounds):
         for name, fn in live.items():
-            t = time.perf_counter()
             fn()
-            times[name].append(time.perf_counter() - t)
+            for _ in range(per):
+                t = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t)
     return {name: (1e3 * sorted(times[name])[len(times[name]) // 2] if name in times else None) for name in fns}
 
 
