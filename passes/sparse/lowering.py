@@ -356,8 +356,9 @@ class StatementLowering:
             return ""
         return expr.function.data
 
-    def _apply_epilogue(self, iv: str) -> None:
-        """out[iv, ...] = f(out[iv, ...]) over the row (all its other dimensions)."""
+    def _over_row(self, iv: str, body) -> None:
+        """Loops over the output row `iv`'s other dimensions, with `body(ref)` inside, `ref`
+        being the `out[iv, ...] : type` reference of one element."""
         b = self.b
         ivs = [iv]
         for extent in self.out_shape[1:]:
@@ -365,12 +366,19 @@ class StatementLowering:
             b.line(f"scf.for {z} = {b.const(0)} to {b.const(extent)} step {b.const(1)} {{")
             b.depth += 1
             ivs.append(z)
-        ref = f"{self.out}[{', '.join(ivs)}] : {self.out_type}"
-        value = b.op(f"memref.load {ref}", "o")
-        b.line(f"memref.store {self._unary(self._epilogue, value)}, {ref}")
+        body(f"{self.out}[{', '.join(ivs)}] : {self.out_type}")
         for _ in self.out_shape[1:]:
             b.depth -= 1
             b.line("}")
+
+    def _apply_epilogue(self, iv: str) -> None:
+        """out[iv, ...] = f(out[iv, ...]) over the row (all its other dimensions)."""
+
+        def apply(ref: str) -> None:
+            value = self.b.op(f"memref.load {ref}", "o")
+            self.b.line(f"memref.store {self._unary(self._epilogue, value)}, {ref}")
+
+        self._over_row(iv, apply)
 
     def _fills_by_row(self) -> bool:
         """A dense output whose first index is the first loop, a plain dense loop over every
@@ -394,17 +402,7 @@ class StatementLowering:
 
     def _fill_row(self, iv: str) -> None:
         """Zero the output's row `iv` (all its other dimensions)."""
-        b = self.b
-        ivs = [iv]
-        for extent in self.out_shape[1:]:
-            z = b.fresh("z")
-            b.line(f"scf.for {z} = {b.const(0)} to {b.const(extent)} step {b.const(1)} {{")
-            b.depth += 1
-            ivs.append(z)
-        b.line(f"memref.store {b.const(0.0, self.et)}, {self.out}[{', '.join(ivs)}] : {self.out_type}")
-        for _ in self.out_shape[1:]:
-            b.depth -= 1
-            b.line("}")
+        self._over_row(iv, lambda ref: self.b.line(f"memref.store {self.b.const(0.0, self.et)}, {ref}"))
 
     def _fill_zero(self) -> None:
         b = self.b
@@ -1346,7 +1344,11 @@ class StatementLowering:
         once outside the reduction loop (its cursor's position is bound there)."""
         if isinstance(factor, ConstantAttr):
             return self.b.const(factor.number, self.et)
-        c = next(c for c in cursors if c.access is factor)
+        return self._load(next(c for c in cursors if c.access is factor), values)
+
+    def _load(self, c: _Cursor, values: dict[str, str]) -> str:
+        """The value of cursor `c`'s access: a dense operand at its indices, a sparse one at
+        the position its cursor stands on."""
         if c.arg.encoding is not None:
             return self.b.op(f"memref.load {c.arg.vals}[{c.pos}] : memref<?x{self.et}>", "a")
         idx = [self._index_value(i, values) for i in c.access.index_names] or [self.b.const(0)]
@@ -1393,15 +1395,7 @@ class StatementLowering:
         for c in cursors:
             if id(c.access) not in used:
                 continue  # e.g. a factor taken out of a reduction (`_split_invariant`)
-            if c.arg.encoding is None:
-                idx = [values[i] for i in c.access.index_names] or [self.b.const(0)]
-                loaded[id(c.access)] = self.b.op(
-                    f"memref.load {c.arg.vals}[{', '.join(idx)}] : {c.arg.vals_type}", "a"  # type: ignore[attr-defined]
-                )
-            else:
-                loaded[id(c.access)] = self.b.op(
-                    f"memref.load {c.arg.vals}[{c.pos}] : memref<?x{self.et}>", "a"
-                )
+            loaded[id(c.access)] = self._load(c, values)
         value = self._value(term, cursors, loaded, values)
         sink(value, values)
 
