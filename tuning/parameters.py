@@ -303,9 +303,11 @@ class Permutation(Parameter):
     """An order of `items`; a value is a tuple of the items in position order.
 
     Constraints read it like a tuple: `order[0]` is the first item, `order.index('k')` the position
-    of item k. `embedding` picks the kernel the features induce: `spearman` (position of each item:
-    Spearman's rho distance), `kendall` (one bit per item pair: Kendall's tau distance, a Mallows
-    kernel) or `hamming` (one-hot of item per position).
+    of item k. `embedding` picks the kernel the features induce: `spearman` (Spearman's rho distance
+    on both readings of the order, the position of each item and the item at each position, as its
+    index in `items`; ARD lengthscales learn which one the objective follows), `kendall` (one bit
+    per item pair: Kendall's tau distance, a Mallows kernel) or `hamming` (one-hot of item per
+    position).
     """
 
     kind = "permutation"
@@ -354,7 +356,7 @@ class Permutation(Parameter):
     @property
     def n_features(self):
         n = len(self.items)
-        return {"spearman": n, "kendall": n * (n - 1) // 2, "hamming": n * n}[self.embedding]
+        return {"spearman": 2 * n, "kendall": n * (n - 1) // 2, "hamming": n * n}[self.embedding]
 
     def _features(self, value: tuple) -> np.ndarray:
         f = self._cache.get(value)
@@ -365,7 +367,7 @@ class Permutation(Parameter):
         for p, item in enumerate(value):
             pos[self._pos[item]] = p
         if self.embedding == "spearman":
-            f = pos / (n - 1)
+            f = np.concatenate([pos, [self._pos[item] for item in value]]) / (n - 1)
         elif self.embedding == "kendall":
             f = np.array([float(pos[a] < pos[b]) for a, b in self._pairs])
         else:

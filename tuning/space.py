@@ -40,6 +40,10 @@ class Space:
                 raise SpaceError(f"constraint `{c.text}` names unknown parameter(s) {unknown}; "
                                  f"the space has {sorted(self.by_name)}")
         self.n_features = sum(p.n_features for p in self.parameters)
+        self.categorical_features = np.array([p.kind in ("categorical", "permutation") for p in self.parameters
+                                              for _ in range(p.n_features)], bool)
+        """which embedded columns are a categorical's or a permutation's (the surrogate gives them
+        their own lengthscale prior)"""
 
     @property
     def names(self) -> list[str]:

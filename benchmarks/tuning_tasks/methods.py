@@ -39,7 +39,9 @@ def _value(result: Any) -> float | None:
     return None if result is INFEASIBLE else float(result)
 
 
-def run_ours(task: Task, budget: int, seed: int) -> list[float | None]:
+def run_ours(task: Task, budget: int, seed: int, stop_at: float | None = None) -> list[float | None]:
+    """`budget` evaluations, or fewer: the run ends at the first result <= `stop_at` (the tuner's
+    proposals do not depend on the budget, so a shorter run is a prefix of a longer one)."""
     tuner = Tuner(task.space, seed=seed)
     out = []
     for _ in range(budget):
@@ -47,6 +49,8 @@ def run_ours(task: Task, budget: int, seed: int) -> list[float | None]:
         result = task.objective(config)
         tuner.tell(config, result)
         out.append(_value(result))
+        if stop_at is not None and out[-1] is not None and out[-1] <= stop_at:
+            break
     return out
 
 

@@ -63,3 +63,29 @@ def test_treadle_kernel_tables_replay_their_measurements():
         default = task.space.validate(meta["default"])
         assert task.objective(default) == pytest.approx(meta["default_ms"])
         assert treadle_kernels.kernel_space(kernel).space.to_json() == meta["space"]
+
+
+def test_a_run_stopped_at_a_threshold_is_a_prefix_of_the_full_run():
+    from treadle.benchmarks.tuning_tasks import methods
+
+    task = next(t for t in synthetic.load() if t.name == "synthetic-mixed")
+    full = methods.run_ours(task, 14, seed=3)
+    stop = sorted(v for v in full if v is not None)[2]  # the third-best value of the full run
+    short = methods.run_ours(task, 14, seed=3, stop_at=stop)
+    assert short == full[: len(short)] and short[-1] <= stop
+    assert all(v is None or v > stop for v in short[:-1])
+
+
+def test_evals_target_is_undecided_while_the_tuners_count_is_censored():
+    from treadle.benchmarks.tuning import targets
+
+    def row(task, ours, random, cap_ours=60):
+        return {"task": task, "evals_to_10pct": {"ours": ours, "random": random},
+                "evals_cap": {"ours": cap_ours, "random": 1000}}
+
+    measured = [row("a", 10, 100), row("b", 20, 1001)]  # b: random censored, ratio an upper bound
+    out = targets(measured, None, [20, 40, 60])
+    assert out["evals ours/random mean"] == pytest.approx((0.1 + 20 / 1001) / 2)
+    assert out["evals target met"] is True and out["evals censored (random)"] == ["b"]
+    out = targets(measured + [row("c", 151, 300, cap_ours=150)], None, [20, 40, 60])
+    assert out["evals target met"] is None and out["evals censored (ours)"] == ["c"]

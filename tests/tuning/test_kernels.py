@@ -71,3 +71,38 @@ def test_feature_ranges():
     X = space.embed([{p.name: p.sample(rng) for p in space.parameters} for _ in range(50)])
     assert X.min() >= 0 and X.max() <= 1
     assert space.embed([{"c": 2, "p": (0, 1, 2, 3), "b": 1}])[0, 0] == pytest.approx(0.1)  # log scale
+
+
+def test_spearman_features_are_both_readings_of_the_order():
+    p = Permutation("order", ["i", "j", "k", "l"])
+    f = p.embed([("k", "i", "l", "j")])[0] * 3
+    assert list(f[:4]) == [1, 3, 0, 2]  # position of i, j, k, l
+    assert list(f[4:]) == [2, 0, 3, 1]  # index in items of the item at positions 0..3
+    perms = p.domain()
+    X = p.embed(perms)  # rho distance of the order plus that of its inverse
+    for a, b in itertools.combinations(range(len(perms)), 2):
+        inv = lambda q: tuple(q.index(x) for x in p.items)
+        rho = lambda s, t: sum((p.items.index(x) - p.items.index(y)) ** 2 for x, y in zip(s, t))
+        pos = sum((perms[a].index(x) - perms[b].index(x)) ** 2 for x in p.items)
+        assert np.sum((X[a] - X[b]) ** 2) * 9 == pytest.approx(pos + rho(perms[a], perms[b]))
+        assert pos == sum((i - j) ** 2 for i, j in zip(inv(perms[a]), inv(perms[b])))
+
+
+def test_categorical_and_permutation_columns_get_their_own_prior():
+    from scipy.optimize import approx_fprime
+
+    from treadle.tuning.surrogate import PriorGaussianProcess
+
+    space = Space([Real("a", 0, 1), Categorical("d", ["x", "y", "z"]), Permutation("p", 3), Ordinal("o", [1, 2, 4])])
+    assert list(space.categorical_features) == [False] + [True] * 3 + [True] * 6 + [False]
+    rng = np.random.default_rng(1)
+    X = space.embed([{p.name: p.sample(rng) for p in space.parameters} for _ in range(12)])
+    y = rng.standard_normal(12)
+    gp = PriorGaussianProcess(mixed_kernel(X.shape[1]), optimizer=None).fit(X, y)
+    theta = rng.uniform(-1, 1, len(gp.kernel_.theta))
+    plain = gp.log_marginal_likelihood(theta)
+    gp.categorical = space.categorical_features
+    value, grad = gp.log_marginal_likelihood(theta, eval_gradient=True)
+    assert value != pytest.approx(plain)  # the categorical columns' prior differs
+    numeric = approx_fprime(theta, lambda t: gp.log_marginal_likelihood(t), 1e-6)
+    assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-4)
