@@ -185,9 +185,7 @@ def main(argv=None) -> int:
         return 0
     if args.refine_treadle is not None:
         for kernel in args.kernels.split(","):
-            rows = sum(1 for _ in (args.refine_treadle / f"treadle_{kernel}.csv").open()) - 1
-            treadle_kernels.refine(args.refine_treadle, kernel, seed=args.seed,
-                                   fraction=1.0 if rows <= treadle_kernels.SMALL_TABLE else 0.05)
+            treadle_kernels.refine(args.refine_treadle, kernel, seed=args.seed)
         return 0
     budgets = [10, 20] if args.quick else [int(b) for b in args.budgets.split(",")]
     n_seeds = 2 if args.quick else args.seeds

@@ -205,16 +205,15 @@ def measure(out_dir: Path, kernels=KERNELS, *, limit: int = 3000, workers: int =
         (out_dir / f"treadle_{kernel}.json").write_text(json.dumps(meta, indent=1) + "\n")
         print(f"#   timed in {timed - compiled:.0f} s; best {meta['best_ms']:.4f} ms, default "
               f"{meta['default_ms']} ms; wrote {csv_path}", flush=True)
-        refine(out_dir, kernel, rounds=refine_rounds, seed=seed,
-               fraction=1.0 if len(points) <= SMALL_TABLE else refine_fraction)
+        refine(out_dir, kernel, rounds=refine_rounds, seed=seed, fraction=refine_fraction)
         written.append(csv_path)
     return written
 
 
 def refine(out_dir: Path, kernel: str, *, rounds: int = 5, fraction: float = 0.05, seed: int = SEED) -> None:
-    """Re-time the best `fraction` of a measured table (and the default configuration) `rounds`
-    times each, in fresh processes and a shuffled order each round, and keep the median of those
-    timings; repeat while rows not yet re-timed are among the best `fraction` (one re-timed
+    """Re-time the best `fraction` of a measured table (all of a table of at most SMALL_TABLE rows)
+    and the default configuration `rounds` times each, in fresh processes and a shuffled order each
+    round, and keep the median of those timings; repeat while rows not yet re-timed are among the best `fraction` (one re-timed
     slower drops out, one timed luckier in the first pass moves in), at most 4 passes. Without
     this, one lucky timing would become the table's optimum and every method's target."""
     out_dir = Path(out_dir)
@@ -227,6 +226,8 @@ def refine(out_dir: Path, kernel: str, *, rounds: int = 5, fraction: float = 0.0
         header = next(reader)
         lines = list(reader)
     t_col, i_col = header.index("compute_time"), header.index("info")
+    if len(lines) <= SMALL_TABLE:
+        fraction = 1.0
     parsed = [space.validate({n: _parse(space.by_name[n], line[header.index(n)]) for n in space.names})
               for line in lines]
     default = space.validate(meta["default"]) if meta.get("default") else None
