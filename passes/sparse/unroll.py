@@ -21,15 +21,21 @@ from treadle.passes.sparse.order import choose_order, sparse_accesses
 from treadle.passes.sparse.schedule_util import schedule_of, with_schedule
 
 
-def unroll_candidate(op: AssignOp) -> tuple[str, str]:
-    """(index, "") of the loop unroll-and-jam would apply to, else ("", why not)."""
-    order = schedule_of(op).loop_order or choose_order(op).order
-    iterated = [
+def sparse_iterated(op: AssignOp) -> list[str]:
+    """The index of every non-dense level of every sparse operand (repeated when several
+    levels co-iterate one index)."""
+    return [
         access.index_names[level.dim.data]
         for access, enc in sparse_accesses(op)
         for level in enc.levels
         if level.kind.data != "dense"
     ]
+
+
+def unroll_candidate(op: AssignOp) -> tuple[str, str]:
+    """(index, "") of the loop unroll-and-jam would apply to, else ("", why not)."""
+    order = schedule_of(op).loop_order or choose_order(op).order
+    iterated = sparse_iterated(op)
     driven = [i for i in order if i in iterated]
     if not driven:
         return "", "no sparse loop"

@@ -292,3 +292,15 @@ def test_unary_of_a_sum(fn, fmt, m, n, k, density, seed):
     (got,) = treadle.run(module, make_tensor(a, fmt), make_tensor(b, "dense"), function="f")
     (want,) = run_reference(module, "f", (make_tensor(a, fmt), make_tensor(b, "dense")))
     np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_default_schedule_takes_guided_chunks_when_a_row_is_one_scalar_sum():
+    from treadle.dialects.sparse import named_encoding
+    from treadle.runtime import kernels
+
+    csr = named_encoding("csr", 2)
+    spmv = kernels.statement("spmv", {"A": ((40, 30), csr), "x": ((30,), None)}, (40,), None, np.float32)
+    spmm = kernels.statement("spmm", {"A": ((40, 30), csr), "B": ((30, 8), None)}, (40, 8), None, np.float32)
+    spgemm = kernels.statement("spgemm", {"A": ((40, 30), csr), "B": ((30, 20), csr)}, (40, 20), csr, np.float32)
+    assert (spmv.op.schedule.omp.data, spmv.op.schedule.chunk.data) == kernels.SCALAR_ROW_SCHEDULE == ("guided", 16)
+    assert spmm.op.schedule.omp.data == spgemm.op.schedule.omp.data == kernels.ROW_SCHEDULE[0] == "dynamic"
