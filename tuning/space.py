@@ -40,8 +40,8 @@ class Space:
                 raise SpaceError(f"constraint `{c.text}` names unknown parameter(s) {unknown}; "
                                  f"the space has {sorted(self.by_name)}")
         self.n_features = sum(p.n_features for p in self.parameters)
-        self.categorical_features = np.array([p.kind in ("categorical", "permutation") for p in self.parameters
-                                              for _ in range(p.n_features)], bool)
+        self.combinatorial_features = np.array([p.kind in ("categorical", "permutation")
+                                                for p in self.parameters for _ in range(p.n_features)], bool)
         """which embedded columns are a categorical's or a permutation's (the surrogate gives them
         their own lengthscale prior)"""
 

@@ -24,8 +24,8 @@ from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, Whi
 # nothing, so a category first seen with bad values of the other parameters stays at the prior
 # mean and is never tried again, and orders one swap apart look unrelated (docs/tuning.md).
 LENGTHSCALE_PRIOR = (3.0, 6.0)
-CATEGORICAL_LOG_LOC = math.sqrt(2.0)
-CATEGORICAL_LOG_SCALE = math.sqrt(3.0)
+COMBINATORIAL_LOG_LOC = math.sqrt(2.0)
+COMBINATORIAL_LOG_SCALE = math.sqrt(3.0)
 # Gamma(shape, rate) priors, botorch's defaults that BaCO used.
 OUTPUTSCALE_PRIOR = (2.0, 0.15)
 NOISE_PRIOR = (1.1, 0.05)
@@ -48,23 +48,23 @@ def _gamma_log_prior(value: np.ndarray, shape: float, rate: float):
     return (shape - 1.0) * np.log(value) - rate * value, (shape - 1.0) - rate * value
 
 
-def _lengthscale_log_prior(log_lengthscales: np.ndarray, categorical: np.ndarray):
+def _lengthscale_log_prior(log_lengthscales: np.ndarray, combinatorial: np.ndarray):
     """log density (up to a constant) of the lengthscale priors at the log lengthscales, and its
     derivative: Gamma(3, 6) on numeric columns, the LogNormal (a normal in log space) on the
-    `categorical` ones (categoricals' and permutations')."""
+    `combinatorial` ones (categoricals' and permutations')."""
     logp, dlogp = _gamma_log_prior(np.exp(log_lengthscales), *LENGTHSCALE_PRIOR)
-    loc = CATEGORICAL_LOG_LOC + 0.5 * math.log(len(log_lengthscales))
-    z = (log_lengthscales - loc) / CATEGORICAL_LOG_SCALE
-    return np.where(categorical, -0.5 * z * z, logp), np.where(categorical, -z / CATEGORICAL_LOG_SCALE, dlogp)
+    loc = COMBINATORIAL_LOG_LOC + 0.5 * math.log(len(log_lengthscales))
+    z = (log_lengthscales - loc) / COMBINATORIAL_LOG_SCALE
+    return np.where(combinatorial, -0.5 * z * z, logp), np.where(combinatorial, -z / COMBINATORIAL_LOG_SCALE, dlogp)
 
 
 class PriorGaussianProcess(GaussianProcessRegressor):
     """GaussianProcessRegressor whose fit maximises likelihood x priors on the default kernel's
-    hyperparameters (theta = [log outputscale, log lengthscales..., log noise]); `categorical`
-    marks the categorical and permutation feature columns (set before `fit`; sklearn's estimator API takes no extra
-    constructor arguments)."""
+    hyperparameters (theta = [log outputscale, log lengthscales..., log noise]); `combinatorial`
+    marks the categorical and permutation feature columns (set before `fit`: sklearn's estimator
+    API takes no extra constructor arguments)."""
 
-    categorical: np.ndarray | None = None
+    combinatorial: np.ndarray | None = None
 
     def log_marginal_likelihood(self, theta=None, eval_gradient=False, clone_kernel=True):
         out = super().log_marginal_likelihood(theta, eval_gradient, clone_kernel)
@@ -72,8 +72,8 @@ class PriorGaussianProcess(GaussianProcessRegressor):
             return out
         value = np.exp(theta)
         logp, dlogp = np.empty(len(theta)), np.empty(len(theta))
-        categorical = self.categorical if self.categorical is not None else np.zeros(len(theta) - 2, bool)
-        logp[1:-1], dlogp[1:-1] = _lengthscale_log_prior(theta[1:-1], categorical)
+        combinatorial = self.combinatorial if self.combinatorial is not None else np.zeros(len(theta) - 2, bool)
+        logp[1:-1], dlogp[1:-1] = _lengthscale_log_prior(theta[1:-1], combinatorial)
         logp[0], dlogp[0] = _gamma_log_prior(value[0], *OUTPUTSCALE_PRIOR)
         logp[-1], dlogp[-1] = _gamma_log_prior(value[-1], *NOISE_PRIOR)
         if eval_gradient:
@@ -87,9 +87,9 @@ class Surrogate:
     (log-)objective space, and `transform` maps raw objective values into that space."""
 
     def __init__(self, seed: int, n_restarts: int = 1, log_transform: bool | None = None,
-                 prior_quantile: float = PRIOR_QUANTILE, categorical: np.ndarray | None = None):
+                 prior_quantile: float = PRIOR_QUANTILE, combinatorial: np.ndarray | None = None):
         self.seed = seed
-        self.categorical = categorical
+        self.combinatorial = combinatorial
         self.prior_quantile = prior_quantile
         self.n_restarts = n_restarts
         self.log_transform = log_transform
@@ -108,7 +108,7 @@ class Surrogate:
         # No warm start from the previous fit: a resumed run must refit exactly as the original did.
         self.gp = PriorGaussianProcess(mixed_kernel(X.shape[1]), alpha=1e-8, normalize_y=False,
                                        n_restarts_optimizer=self.n_restarts, random_state=self.seed)
-        self.gp.categorical = None if self.categorical is None else np.asarray(self.categorical, bool)
+        self.gp.combinatorial = None if self.combinatorial is None else np.asarray(self.combinatorial, bool)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.gp.fit(X, target)

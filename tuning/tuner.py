@@ -178,7 +178,7 @@ class Tuner:
         y = np.array([o.value for o in feasible])
         surrogate = Surrogate(seed=int(rng.integers(2**31)), log_transform=self.options["log_transform"],
                               prior_quantile=self.options.get("prior_quantile", PRIOR_QUANTILE),
-                              categorical=space.categorical_features)
+                              combinatorial=space.combinatorial_features)
         surrogate.fit(X, y)
         if self.pending:  # Kriging believer: pretend pending points returned the posterior mean
             Xp = space.embed(list(self.pending.values()))

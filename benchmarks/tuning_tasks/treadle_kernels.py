@@ -213,9 +213,10 @@ def measure(out_dir: Path, kernels=KERNELS, *, limit: int = 3000, workers: int =
 def refine(out_dir: Path, kernel: str, *, rounds: int = 5, fraction: float = 0.05, seed: int = SEED) -> None:
     """Re-time the best `fraction` of a measured table (all of a table of at most SMALL_TABLE rows)
     and the default configuration `rounds` times each, in fresh processes and a shuffled order each
-    round, and keep the median of those timings; repeat while rows not yet re-timed are among the best `fraction` (one re-timed
-    slower drops out, one timed luckier in the first pass moves in), at most 4 passes. Without
-    this, one lucky timing would become the table's optimum and every method's target."""
+    round, and keep the median of those timings; repeat while rows not yet re-timed are among the
+    best `fraction` (one re-timed slower drops out, one timed luckier in the first pass moves in),
+    at most 4 passes. Without this, one lucky timing would become the table's optimum and every
+    method's target."""
     out_dir = Path(out_dir)
     csv_path = out_dir / f"treadle_{kernel}.csv"
     meta_path = out_dir / f"treadle_{kernel}.json"

@@ -94,14 +94,14 @@ def test_categorical_and_permutation_columns_get_their_own_prior():
     from treadle.tuning.surrogate import PriorGaussianProcess
 
     space = Space([Real("a", 0, 1), Categorical("d", ["x", "y", "z"]), Permutation("p", 3), Ordinal("o", [1, 2, 4])])
-    assert list(space.categorical_features) == [False] + [True] * 3 + [True] * 6 + [False]
+    assert list(space.combinatorial_features) == [False] + [True] * 3 + [True] * 6 + [False]
     rng = np.random.default_rng(1)
     X = space.embed([{p.name: p.sample(rng) for p in space.parameters} for _ in range(12)])
     y = rng.standard_normal(12)
     gp = PriorGaussianProcess(mixed_kernel(X.shape[1]), optimizer=None).fit(X, y)
     theta = rng.uniform(-1, 1, len(gp.kernel_.theta))
     plain = gp.log_marginal_likelihood(theta)
-    gp.categorical = space.categorical_features
+    gp.combinatorial = space.combinatorial_features
     value, grad = gp.log_marginal_likelihood(theta, eval_gradient=True)
     assert value != pytest.approx(plain)  # the categorical columns' prior differs
     numeric = approx_fprime(theta, lambda t: gp.log_marginal_likelihood(t), 1e-6)
