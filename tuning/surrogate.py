@@ -5,17 +5,19 @@ noiseless posterior for the acquisition.
 Kernel: `ConstantKernel * Matern(nu=2.5, ARD) + WhiteKernel`; on the space's features this is a
 Matern kernel on (log-)numeric and ordinal values, a weighted Hamming kernel on categoricals and
 a Spearman/Kendall/Hamming kernel on permutations. Targets are log-transformed when they are all
-positive (times), then standardised.
+positive (times), then standardised. The fit's likelihood gradient for this kernel is computed
+here with matrix products (`_mixed_lml_and_gradient`, equal to sklearn's to rounding).
 """
 
 import math
 import warnings
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import cho_solve, cholesky, solve_triangular
+from scipy.spatial.distance import pdist, squareform
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
+from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, Product, Sum, WhiteKernel
 
 # Lengthscale priors. Numeric and ordinal features: Gamma(3, 6), botorch's default that BaCO used
 # (mode 0.33 on features scaled to [0, 1]). Categorical one-hot and permutation features instead
@@ -58,6 +60,40 @@ def _lengthscale_log_prior(log_lengthscales: np.ndarray, combinatorial: np.ndarr
     return np.where(combinatorial, -0.5 * z * z, logp), np.where(combinatorial, -z / COMBINATORIAL_LOG_SCALE, dlogp)
 
 
+def _is_mixed_kernel(kernel: Kernel) -> bool:
+    return (isinstance(kernel, Sum) and isinstance(kernel.k1, Product) and isinstance(kernel.k2, WhiteKernel)
+            and isinstance(kernel.k1.k1, ConstantKernel) and isinstance(kernel.k1.k2, Matern)
+            and kernel.k1.k2.nu == 2.5 and np.ndim(kernel.k1.k2.length_scale) == 1)
+
+
+def _mixed_lml_and_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray, jitter: float):
+    """The log marginal likelihood of `mixed_kernel` at theta and its gradient, as sklearn
+    computes them, without the n x n x d kernel-gradient tensor: for lengthscale k the trace term
+    sum_ij W_ij (x_ik - x_jk)^2 / l_k^2 is 2 (s . x_k^2 - x_k . W x_k) / l_k^2 with s = W 1, two
+    matrix products instead of sklearn's einsum over n x n x d (which made the GP fit 90% of a
+    proposal's time at 300 observations)."""
+    c, ls, noise = np.exp(theta[0]), np.exp(theta[1:-1]), np.exp(theta[-1])
+    r = math.sqrt(5.0) * squareform(pdist(X / ls, "euclidean"))  # as sklearn's Matern
+    e = np.exp(-r)
+    M = (1.0 + r + r * r / 3.0) * e
+    K = c * M
+    K[np.diag_indices_from(K)] += noise + jitter
+    try:
+        L = cholesky(K, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return -np.inf, np.zeros_like(theta)
+    alpha = cho_solve((L, True), y, check_finite=False)
+    lml = -0.5 * float(y @ alpha) - float(np.log(np.diag(L)).sum()) - 0.5 * len(y) * math.log(2.0 * math.pi)
+    T = np.outer(alpha, alpha) - cho_solve((L, True), np.eye(len(y)), check_finite=False)
+    grad = np.empty(len(theta))
+    grad[0] = 0.5 * float(np.sum(T * (c * M)))
+    grad[-1] = 0.5 * noise * float(np.trace(T))
+    W = 0.5 * c * (5.0 / 3.0) * T * (1.0 + r) * e  # dM/dlog l_k = 5/3 (1 + r) e^-r (x_ik - x_jk)^2 / l_k^2
+    s_w = W.sum(1)
+    grad[1:-1] = 2.0 * (s_w @ (X * X) - np.einsum("ik,ik->k", X, W @ X)) / (ls * ls)
+    return lml, grad
+
+
 class PriorGaussianProcess(GaussianProcessRegressor):
     """GaussianProcessRegressor whose fit maximises likelihood x priors on the default kernel's
     hyperparameters (theta = [log outputscale, log lengthscales..., log noise]); `combinatorial`
@@ -67,7 +103,12 @@ class PriorGaussianProcess(GaussianProcessRegressor):
     combinatorial: np.ndarray | None = None
 
     def log_marginal_likelihood(self, theta=None, eval_gradient=False, clone_kernel=True):
-        out = super().log_marginal_likelihood(theta, eval_gradient, clone_kernel)
+        if theta is not None and eval_gradient and _is_mixed_kernel(self.kernel_):
+            if not clone_kernel:
+                self.kernel_.theta = theta  # sklearn's side effect, which its fit relies on
+            out = _mixed_lml_and_gradient(np.asarray(theta, float), self.X_train_, self.y_train_, self.alpha)
+        else:
+            out = super().log_marginal_likelihood(theta, eval_gradient, clone_kernel)
         if theta is None:
             return out
         value = np.exp(theta)

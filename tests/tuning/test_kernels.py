@@ -106,3 +106,22 @@ def test_categorical_and_permutation_columns_get_their_own_prior():
     assert value != pytest.approx(plain)  # the categorical columns' prior differs
     numeric = approx_fprime(theta, lambda t: gp.log_marginal_likelihood(t), 1e-6)
     assert np.allclose(grad, numeric, rtol=1e-4, atol=1e-4)
+
+
+def test_fast_likelihood_gradient_equals_sklearns():
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    from treadle.tuning.surrogate import _mixed_lml_and_gradient
+
+    rng = np.random.default_rng(3)
+    X = rng.uniform(size=(60, 9))
+    X[:, 4] = rng.integers(0, 2, 60)  # a binary categorical column
+    X[7] = X[3]  # a repeated configuration
+    y = rng.standard_normal(60)
+    gp = GaussianProcessRegressor(mixed_kernel(9), alpha=1e-8, optimizer=None).fit(X, y)
+    for _ in range(4):
+        theta = rng.uniform(-2.5, 1.5, 11)
+        value, grad = gp.log_marginal_likelihood(theta, eval_gradient=True)
+        fast_value, fast_grad = _mixed_lml_and_gradient(theta, X, y, 1e-8)
+        assert fast_value == pytest.approx(value, rel=1e-10, abs=1e-9)
+        assert np.allclose(fast_grad, grad, rtol=1e-9, atol=1e-9)
