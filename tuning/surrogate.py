@@ -61,6 +61,7 @@ def _lengthscale_log_prior(log_lengthscales: np.ndarray, combinatorial: np.ndarr
 
 
 def _is_mixed_kernel(kernel: Kernel) -> bool:
+    """Whether `kernel` has `mixed_kernel`'s form, for which `_mixed_lml_and_gradient` holds."""
     return (isinstance(kernel, Sum) and isinstance(kernel.k1, Product) and isinstance(kernel.k2, WhiteKernel)
             and isinstance(kernel.k1.k1, ConstantKernel) and isinstance(kernel.k1.k2, Matern)
             and kernel.k1.k2.nu == 2.5 and np.ndim(kernel.k1.k2.length_scale) == 1)
@@ -70,8 +71,8 @@ def _mixed_lml_and_gradient(theta: np.ndarray, X: np.ndarray, y: np.ndarray, jit
     """The log marginal likelihood of `mixed_kernel` at theta and its gradient, as sklearn
     computes them, without the n x n x d kernel-gradient tensor: for lengthscale k the trace term
     sum_ij W_ij (x_ik - x_jk)^2 / l_k^2 is 2 (s . x_k^2 - x_k . W x_k) / l_k^2 with s = W 1, two
-    matrix products instead of sklearn's einsum over n x n x d (which made the GP fit 90% of a
-    proposal's time at 300 observations)."""
+    matrix products instead of sklearn's einsum over n x n x d (most of a proposal's time at 300
+    observations went there)."""
     c, ls, noise = np.exp(theta[0]), np.exp(theta[1:-1]), np.exp(theta[-1])
     r = math.sqrt(5.0) * squareform(pdist(X / ls, "euclidean"))  # as sklearn's Matern
     e = np.exp(-r)
