@@ -92,13 +92,6 @@ def _init(data_dir: str, quick: bool, treadle_dir: str = str(treadle_kernels.DAT
         _TASKS[t.name] = t
 
 
-def _job(args):
-    task_name, method, budget, seed = args
-    t0 = time.perf_counter()
-    values = methods.run(method, _TASKS[task_name], budget, seed)
-    return task_name, method, seed, values, time.perf_counter() - t0
-
-
 def best_ratio(values, optimum: float, n: int) -> float:
     feasible = [v for v in values[:n] if v is not None]
     return min(feasible) / optimum if feasible else float("inf")
@@ -262,7 +255,7 @@ def _job_any(args):
     elif method == "ours-long":  # only to measure evaluations-to-10%: stop once there
         values = methods.run_ours(task, budget, seed, stop_at=task.optimum * (1 + TOL))
     else:
-        return _job(args)
+        values = methods.run(method, task, budget, seed)
     return task_name, method, seed, values, time.perf_counter() - t0
 
 

@@ -177,7 +177,7 @@ class Tuner:
         X = space.embed([o.config for o in feasible])
         y = np.array([o.value for o in feasible])
         surrogate = Surrogate(seed=int(rng.integers(2**31)), log_transform=self.options["log_transform"],
-                              prior_quantile=self.options.get("prior_quantile", PRIOR_QUANTILE),
+                              prior_quantile=self.options["prior_quantile"],
                               combinatorial=space.combinatorial_features)
         surrogate.fit(X, y)
         if self.pending:  # Kriging believer: pretend pending points returned the posterior mean

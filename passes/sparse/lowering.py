@@ -318,9 +318,9 @@ class StatementLowering:
         terms = expand_terms(expr, self.sparse_names)
         if self.out_enc is None or self.pattern is not None:
             once = self.pattern is None and self._writes_each_point_once(terms)
-            dense_only = all(arg.encoding is None for arg in self.args.values())
-            self._row_fill = not (once and dense_only) and self._fills_by_row()
-            if not self._row_fill and not (once and dense_only):
+            needs_fill = not (once and all(arg.encoding is None for arg in self.args.values()))
+            self._row_fill = needs_fill and self._fills_by_row()
+            if needs_fill and not self._row_fill:
                 self._fill_zero()
             if self.pattern is not None:
                 sink = self._accumulate_pattern
