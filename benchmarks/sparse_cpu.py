@@ -233,7 +233,9 @@ def run_models(args, rng) -> list[dict]:
     for case, model, x in cases:
         with torch.no_grad():
             compiled = treadle_compile(model)
-            times = interleaved_ms({"ours": lambda: compiled(x), "eager": lambda: model(x)}, args.repeats)
+            # Models are the noisiest rows here (each side allocates several MB per call, and
+            # the same call moved by +-30% between rounds): more calls and rounds than a kernel row.
+            times = interleaved_ms({"ours": lambda: compiled(x), "eager": lambda: model(x)}, max(args.repeats, 36), rounds=6)
             ours, eager = times["ours"], times["eager"]
             row = {"case": case, "ours_ms": ours, "torch.sparse_ms": eager, "vs_torch_sparse": eager / ours, "vs_best_torch": eager / ours, "vs_scipy": None}
         out.append(row)

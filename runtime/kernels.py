@@ -25,6 +25,8 @@ from treadle.tensors import Tensor
 STATEMENTS = {
     "spmm": "C(i, k) = A(i, j) * B(j, k)",
     "spmm-relu": "C(i, k) = relu(sum[j](A(i, j) * B(j, k)))",
+    "spmm-add": "C(i, k) = D(i, k) + sum[j](A(i, j) * B(j, k))",
+    "spmm-add-relu": "C(i, k) = relu(D(i, k) + sum[j](A(i, j) * B(j, k)))",
     "spmv": "y(i) = A(i, j) * x(j)",
     "sddmm": "C(i, j) = A(i, j) * D(i, k) * ET(j, k)",
     "sddmm-scaled": "C(i, j) = A(i, j) * D(i, k) * ET(j, k) * s()",
@@ -110,12 +112,18 @@ def default_schedule(op: AssignOp) -> ScheduleAttr | None:
     return ScheduleAttr(order, None, index, omp, chunk, unroll)
 
 
-def spmm(a: Tensor, b: np.ndarray, relu: bool = False) -> np.ndarray:
-    """A (sparse, m×n) @ B (dense, n×k) → dense m×k; with `relu`, relu(A @ B) in one kernel
-    (the relu applied to each output row as it is finished)."""
-    k = b.shape[1]
-    st = statement("spmm-relu" if relu else "spmm", {"A": (a.shape, a.encoding), "B": (b.shape, None)}, (a.shape[0], k), None, a.dtype)
-    return st({"A": a, "B": Tensor(b.shape, None, [], np.ascontiguousarray(b).reshape(-1))}).values.reshape(a.shape[0], k)
+def spmm(a: Tensor, b: np.ndarray, relu: bool = False, addend: np.ndarray | None = None) -> np.ndarray:
+    """A (sparse, m×n) @ B (dense, n×k) → dense m×k; with `addend` (dense m×k), D + A @ B;
+    with `relu`, relu of that. One kernel: each output row starts as D's row and the relu is
+    applied to it as it is finished."""
+    m, k = a.shape[0], b.shape[1]
+    kernel = "spmm" + ("-add" if addend is not None else "") + ("-relu" if relu else "")
+    operands = {"A": (a.shape, a.encoding), "B": (b.shape, None)}
+    tensors = {"A": a, "B": Tensor(b.shape, None, [], np.ascontiguousarray(b).reshape(-1))}
+    if addend is not None:
+        operands["D"] = ((m, k), None)
+        tensors["D"] = Tensor((m, k), None, [], np.ascontiguousarray(addend, dtype=a.dtype).reshape(-1))
+    return statement(kernel, operands, (m, k), None, a.dtype)(tensors).values.reshape(m, k)
 
 
 def spmv(a: Tensor, x: np.ndarray) -> np.ndarray:

@@ -92,6 +92,56 @@ def fuse_relu_of_products(gm: torch.fx.GraphModule) -> int:
     return fused
 
 
+_LINEAR_PAIR = _opaque(ops.linear_pair)
+_ADDS = {operator.add, torch.add}
+
+
+def _linear_parts(gm: torch.fx.GraphModule, node: Any) -> tuple[Any, Any, Any] | None:
+    """(input, weight, bias) of a linear layer node (`nn.Linear` or `F.linear`, positional
+    arguments) used once; weight and bias are nodes, or for a module the names of its
+    parameters (str), the bias possibly None. Else None."""
+    if not isinstance(node, torch.fx.Node) or len(node.users) != 1 or node.kwargs:
+        return None
+    if node.op == "call_module" and type(gm.get_submodule(node.target)) is torch.nn.Linear and len(node.args) == 1:
+        bias = gm.get_submodule(node.target).bias is not None
+        return node.args[0], f"{node.target}.weight", f"{node.target}.bias" if bias else None
+    if node.op == "call_function" and node.target is torch.nn.functional.linear and len(node.args) in (2, 3):
+        return node.args[0], node.args[1], node.args[2] if len(node.args) == 3 else None
+    return None
+
+
+def fuse_linear_pairs(gm: torch.fx.GraphModule) -> int:
+    """`linear(x) + linear(s @ c)` (either order; each value used once), optionally under a
+    relu, becomes one `linear_pair(x, w1, b1, s, c, w2, b2, product, relu)`: a GraphSAGE
+    layer's self and neighbour terms, which for a sparse `s` run as one compiled SpMM with the
+    sum and the relu in its rows (`ops.linear_pair`). Returns how many were fused."""
+    fused = 0
+    for node in list(gm.graph.nodes):
+        if node.op != "call_function" or node.target not in _ADDS or len(node.args) != 2 or node.kwargs:
+            continue
+        for self_node, neigh_node in (node.args, node.args[::-1]):
+            own, neigh = _linear_parts(gm, self_node), _linear_parts(gm, neigh_node)
+            src = neigh[0] if neigh else None
+            if not (own and self_node is not neigh_node and isinstance(src, torch.fx.Node)
+                    and src.op in ("call_function", "call_method") and src.target in _MATRIX_PRODUCTS
+                    and len(src.args) == 2 and not src.kwargs and len(src.users) == 1):
+                continue
+            users = list(node.users)
+            relu = (len(users) == 1 and users[0].op in ("call_function", "call_method") and users[0].target in _RELUS
+                    and len(users[0].args) == 1 and not users[0].kwargs)
+            last = users[0] if relu else node
+            with gm.graph.inserting_before(last):
+                x, w1, b1 = (gm.graph.get_attr(p) if isinstance(p, str) else p for p in own)
+                w2, b2 = (gm.graph.get_attr(p) if isinstance(p, str) else p for p in neigh[1:])
+                new = gm.graph.call_function(_LINEAR_PAIR, (x, w1, b1, *src.args, w2, b2, _MATRIX_PRODUCTS[src.target], relu))
+            last.replace_all_uses_with(new)
+            for dead in ((last, node) if relu else (node,)) + (self_node, neigh_node, src):
+                gm.graph.erase_node(dead)
+            fused += 1
+            break
+    return fused
+
+
 def fuse_layout_round_trips(gm: torch.fx.GraphModule) -> int:
     """`x.to_sparse_coo()` → `torch.sparse.softmax(·, d)` → `.to_sparse_csr()`, each value used
     once, becomes one `csr_softmax(x, d)`: torch has no CSR softmax, so models convert to COO
@@ -119,7 +169,7 @@ def fuse_layout_round_trips(gm: torch.fx.GraphModule) -> int:
         fused += 1
     return fused
 _PRODUCTS = {torch.mm, torch.mv, torch.matmul, operator.matmul, torch.sparse.mm, torch.bmm, "mm", "mv", "matmul", "__matmul__", "bmm"}
-_DENSE_RESULTS = {torch.nn.functional.linear, torch.addmm, torch.sparse.addmm, "to_dense"}
+_DENSE_RESULTS = {torch.nn.functional.linear, torch.addmm, torch.sparse.addmm, "to_dense", _LINEAR_PAIR}
 
 
 def maybe_sparse(gm: torch.fx.GraphModule) -> set[torch.fx.Node]:
@@ -150,7 +200,7 @@ def maybe_sparse(gm: torch.fx.GraphModule) -> set[torch.fx.Node]:
 
 def rewrite(gm: torch.fx.GraphModule) -> int:
     """Replace supported calls in place; returns how many were replaced."""
-    count = fuse_layout_round_trips(gm) + fuse_relu_of_products(gm)
+    count = fuse_layout_round_trips(gm) + fuse_relu_of_products(gm) + fuse_linear_pairs(gm)
     sparse = maybe_sparse(gm)
     for node in gm.graph.nodes:
         reads_sparse = any(a in sparse for a in node.all_input_nodes)

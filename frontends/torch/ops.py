@@ -73,26 +73,41 @@ def _compilable(a: torch.Tensor, b: torch.Tensor) -> bool:
     )
 
 
-def sparse_mm(a: Any, b: Any, original=None, relu: bool = False) -> Any:
-    """`a @ b` (with `relu`: relu(a @ b)) with `a` sparse and `b` dense: compiled SpMM, the relu
-    fused into it (or dense BLAS when the dispatcher says so)."""
-    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and _compilable(a, b) and (b.dim() == 2 or not relu):
+def sparse_mm(a: Any, b: Any, original=None, relu: bool = False, addend: Any = None) -> Any:
+    """`a @ b` with `a` sparse and `b` dense (with `addend`: addend + a @ b; with `relu`: relu
+    of that): one compiled SpMM, the addend and the relu fused into it (or dense BLAS when the
+    dispatcher says so)."""
+    if (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and _compilable(a, b) and (b.dim() == 2 or not relu)
+            and (addend is None or _dense_like(addend, (a.shape[0], b.shape[1]) if b.dim() == 2 else None, a.dtype))):
         from treadle.runtime.dispatch import choose_spmm
 
         view = _cached(a)
         if view is not None:
             if choose_spmm(view, b.shape[1] if b.dim() == 2 else 1).use_dense:
                 STATS["dense"] += 1
-                out = a.to_dense() @ b
-                return torch.relu(out) if relu else out
+                return _epilogue(a.to_dense() @ b, addend, relu)
             from treadle.runtime.kernels import spmm, spmv
 
             STATS["compiled"] += 1
             if b.dim() == 1:
                 return torch.from_numpy(spmv(view, _np(b.contiguous())))
-            return torch.from_numpy(spmm(view, _np(b.contiguous()), relu=relu))
+            d = None if addend is None else _np(addend.expand(a.shape[0], b.shape[1]))
+            return torch.from_numpy(spmm(view, _np(b.contiguous()), relu=relu, addend=d))
     STATS["fallback"] += 1
-    out = (original or torch.mm)(a, b)
+    return _epilogue((original or torch.mm)(a, b), addend, relu)
+
+
+def _dense_like(t: Any, shape: tuple[int, int] | None, dtype: torch.dtype) -> bool:
+    """A dense tensor of `dtype` that broadcasts to the 2-D `shape` (not to be recorded for autograd)."""
+    return (
+        shape is not None and isinstance(t, torch.Tensor) and t.layout == torch.strided and t.dtype == dtype
+        and t.dim() <= 2 and all(d in (1, want) for d, want in zip(reversed(t.shape), reversed(shape)))
+        and not (torch.is_grad_enabled() and t.requires_grad)
+    )
+
+
+def _epilogue(out: Any, addend: Any, relu: bool) -> Any:
+    out = out if addend is None else addend + out
     return torch.relu(out) if relu else out
 
 
@@ -122,6 +137,8 @@ def sparse_mm_op(a: Any, b: Any) -> Any:
 
 def addmm(input: Any, a: Any, b: Any, *, beta: float = 1.0, alpha: float = 1.0) -> Any:
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and _compilable(a, b):
+        if beta == 1 and alpha == 1 and b.dim() == 2 and _dense_like(input, (a.shape[0], b.shape[1]), a.dtype):
+            return sparse_mm(a, b, addend=input)  # input + a @ b in the SpMM's rows
         return beta * input + alpha * sparse_mm(a, b)
     STATS["fallback"] += 1
     return torch.sparse.addmm(input, a, b, beta=beta, alpha=alpha) if a.layout in _SPARSE else torch.addmm(input, a, b, beta=beta, alpha=alpha)
@@ -179,6 +196,36 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         return torch.nn.functional.linear(x, weight, bias)
     STATS["fallback"] += 1
     return torch.nn.functional.linear(x, weight, bias)
+
+
+def linear_pair(x: Any, w1: Any, b1: Any, s: Any, c: Any, w2: Any, b2: Any, product: str, relu: bool) -> Any:
+    """`linear(x, w1, b1) + linear(s @ c, w2, b2)` (with `relu`: relu of it), a GraphSAGE
+    layer's self and neighbour terms, `product` being how the graph spelled `s @ c`. With `s`
+    sparse this is s @ (c w2ᵀ) + (x w1ᵀ + b1 + b2): the neighbour product reassociated where
+    that adds no work (w2 has no more rows than columns), then one compiled SpMM whose rows
+    start at the self term and end with the relu, so neither the sum nor the relu is a pass
+    of its own. Anything else runs the layer as written, through the other wrappers."""
+    weights = (w1, w2) + tuple(t for t in (b1, b2) if t is not None)
+    if (
+        isinstance(s, torch.Tensor) and isinstance(c, torch.Tensor) and isinstance(x, torch.Tensor)
+        and _compilable(s, c) and c.dim() == 2 and x.dim() == 2 and x.shape[0] == s.shape[0]
+        and all(isinstance(t, torch.Tensor) and t.layout == torch.strided and t.dtype == s.dtype for t in (x, *weights))
+        and w1.dim() == w2.dim() == 2 and w2.shape[0] <= w2.shape[1] and w1.shape[0] == w2.shape[0]
+        and not (torch.is_grad_enabled() and any(t.requires_grad for t in (x, c, *weights)))
+    ):
+        from treadle.runtime.dispatch import choose_spmm, pruned_view
+
+        view = _cached(s)
+        if (view is not None and pruned_view(w1, x.shape[0]) is None and pruned_view(w2, c.shape[0]) is None
+                and not choose_spmm(view, w2.shape[0]).use_dense):
+            from treadle.runtime.kernels import spmm
+
+            bias = b1 if b2 is None else (b2 if b1 is None else b1 + b2)
+            self_term = x @ w1.t() if bias is None else torch.addmm(bias, x, w1.t())
+            STATS["compiled"] += 1
+            return torch.from_numpy(spmm(view, _np(c @ w2.t()), relu=relu, addend=_np(self_term)))
+    out = linear(x, w1, b1) + linear(sparse_mm(s, c, _PRODUCTS[product]), w2, b2)
+    return torch.relu(out) if relu else out
 
 
 def _batched_view(t: torch.Tensor) -> Tensor:

@@ -313,11 +313,10 @@ class StatementLowering:
 
     def generate(self) -> str:
         params = self.signature()
-        self._epilogue = self._row_epilogue()
-        expr = self.op.expr.operand if self._epilogue else self.op.expr  # type: ignore[attr-defined]
+        self._epilogue, self._addend, expr = self._row_parts()
         terms = expand_terms(expr, self.sparse_names)
         if self.out_enc is None or self.pattern is not None:
-            once = self.pattern is None and self._writes_each_point_once(terms)
+            once = self.pattern is None and self._addend is None and self._writes_each_point_once(terms)
             needs_fill = not (once and all(arg.encoding is None for arg in self.args.values()))
             self._row_fill = needs_fill and self._fills_by_row()
             if needs_fill and not self._row_fill:
@@ -339,26 +338,37 @@ class StatementLowering:
 
     # -- dense output --------------------------------------------------------------------
 
-    def _row_epilogue(self) -> str:
-        """`f(sum[...](term))` (one product term) into a dense output filled row by row
-        (`_fills_by_row`): each row is complete when its iteration of the outer loop ends, so
-        `f` is applied to it there (an epilogue fused into the loop), e.g. relu(A @ H) of a GCN
-        layer. Else ""."""
-        expr = self.op.expr
-        if not (isinstance(expr, UnaryAttr) and isinstance(expr.operand, ReduceAttr)):
-            return ""
+    def _row_parts(self) -> tuple[str, AccessAttr | None, ExprAttr]:
+        """(f, D, sum) for `f(D(i, ...) + sum[...](term))` — f and D each optional, one product
+        term — into a dense output filled row by row (`_fills_by_row`): each row starts as D's
+        row instead of zeros (`torch.sparse.addmm`, a residual) and is complete when its
+        iteration of the outer loop ends, so `f` is applied to it there (an epilogue fused
+        into the loop), e.g. relu(A @ H) of a GCN layer or relu(X Wₛ + A (X Wₙ)) of a
+        GraphSAGE layer. Otherwise ("", None, the whole expression)."""
+        whole = expr = self.op.expr
+        fn, addend = "", None
+        if isinstance(expr, UnaryAttr):
+            fn, expr = expr.function.data, expr.operand
+        if isinstance(expr, BinaryAttr) and expr.operator.data == "add":
+            for d, rest in ((expr.lhs, expr.rhs), (expr.rhs, expr.lhs)):
+                if (isinstance(d, AccessAttr) and isinstance(rest, ReduceAttr) and d.tensor.data not in self.sparse_names
+                        and list(d.index_names) == list(self.op.lhs_indices)):
+                    addend, expr = d, rest
+                    break
+        if not isinstance(expr, ReduceAttr) or not (fn or addend):
+            return "", None, whole
         if self.out_enc is not None or not self._fills_by_row():
-            return ""
+            return "", None, whole
         try:
-            if len(expand_terms(expr.operand, self.sparse_names)) != 1:
-                return ""  # each term's nest ends a row: only one nest may apply f
+            if len(expand_terms(expr, self.sparse_names)) != 1:
+                return "", None, whole  # each term's nest ends a row: only one nest may apply f
         except NotSupportedError:
-            return ""
-        return expr.function.data
+            return "", None, whole
+        return fn, addend, expr
 
     def _over_row(self, iv: str, body) -> None:
-        """Loops over the output row `iv`'s other dimensions, with `body(ref)` inside, `ref`
-        being the `out[iv, ...] : type` reference of one element."""
+        """Loops over the output row `iv`'s other dimensions, with `body(ref, ivs)` inside,
+        `ref` being the `out[iv, ...] : type` reference of one element at indices `ivs`."""
         b = self.b
         ivs = [iv]
         for extent in self.out_shape[1:]:
@@ -366,7 +376,7 @@ class StatementLowering:
             b.line(f"scf.for {z} = {b.const(0)} to {b.const(extent)} step {b.const(1)} {{")
             b.depth += 1
             ivs.append(z)
-        body(f"{self.out}[{', '.join(ivs)}] : {self.out_type}")
+        body(f"{self.out}[{', '.join(ivs)}] : {self.out_type}", ivs)
         for _ in self.out_shape[1:]:
             b.depth -= 1
             b.line("}")
@@ -374,7 +384,7 @@ class StatementLowering:
     def _apply_epilogue(self, iv: str) -> None:
         """out[iv, ...] = f(out[iv, ...]) over the row (all its other dimensions)."""
 
-        def apply(ref: str) -> None:
+        def apply(ref: str, ivs: list[str]) -> None:
             value = self.b.op(f"memref.load {ref}", "o")
             self.b.line(f"memref.store {self._unary(self._epilogue, value)}, {ref}")
 
@@ -401,8 +411,16 @@ class StatementLowering:
         return True
 
     def _fill_row(self, iv: str) -> None:
-        """Zero the output's row `iv` (all its other dimensions)."""
-        self._over_row(iv, lambda ref: self.b.line(f"memref.store {self.b.const(0.0, self.et)}, {ref}"))
+        """Start the output's row `iv` (all its other dimensions) at zero, or at the addend's row."""
+        addend = self.args[self._addend.tensor.data] if self._addend is not None else None
+
+        def start(ref: str, ivs: list[str]) -> None:
+            value = self.b.const(0.0, self.et)
+            if addend is not None:
+                value = self.b.op(f"memref.load {addend.vals}[{', '.join(ivs)}] : {addend.vals_type}", "d")  # type: ignore[attr-defined]
+            self.b.line(f"memref.store {value}, {ref}")
+
+        self._over_row(iv, start)
 
     def _fill_zero(self) -> None:
         b = self.b

@@ -294,6 +294,60 @@ def test_unary_of_a_sum(fn, fmt, m, n, k, density, seed):
     np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=25, deadline=None)
+@given(
+    fn=st.sampled_from(["", "relu", "exp", "abs"]),
+    addend_first=st.booleans(),
+    fmt=st.sampled_from(SPARSE),
+    m=st.integers(1, 5),
+    n=st.integers(1, 5),
+    k=st.integers(1, 4),
+    density=st.sampled_from([0.0, 0.3, 1.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_addend_plus_a_sum(fn, addend_first, fmt, m, n, k, density, seed):
+    """f(D(i, k) + sum[j](A(i, j) * B(j, k))): rows that start at D's (CSR, dense: rows filled
+    by the outer loop), otherwise D as a term of its own; either way it matches."""
+    if fmt.startswith("bsr"):
+        m, n = 2 * m, 2 * n
+    rng = np.random.default_rng(seed)
+    a, b, d = random_array(rng, (m, n), density), rng.standard_normal((n, k)), rng.standard_normal((m, k))
+    enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
+    ta, tb, tc = f"tensor<{m}x{n}xf64{enc}>", f"tensor<{n}x{k}xf64>", f"tensor<{m}x{k}xf64>"
+    parts = ["D(i, k)", "sum[j](A(i, j) * B(j, k))"]
+    body = " + ".join(parts if addend_first else parts[::-1])
+    module = parse(
+        f"func.func @f(%A: {ta}, %B: {tb}, %D: {tc}) -> {tc} {{\n  %C = sparse.assign C(i, k) = {fn}({body}) "
+        f"where A = %A, B = %B, D = %D : {ta}, {tb}, {tc} -> {tc}\n  func.return %C : {tc}\n}}"
+    )
+    import treadle
+
+    tensors = (make_tensor(a, fmt), make_tensor(b, "dense"), make_tensor(d, "dense"))
+    (got,) = treadle.run(module, *tensors, function="f")
+    (want,) = run_reference(module, "f", tensors)
+    np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-12)
+    oracle = d + a @ b
+    oracle = {"": oracle, "relu": np.maximum(oracle, 0), "exp": np.exp(oracle), "abs": np.abs(oracle)}[fn]
+    np.testing.assert_allclose(got.to_numpy(), oracle, rtol=1e-12, atol=1e-12)
+
+
+def test_spmm_helper_with_addend_and_relu_matches_numpy():
+    import scipy.sparse as sp
+
+    from treadle.runtime import kernels
+    from tests.scorch.util import make_tensor as mk
+
+    rng = np.random.default_rng(7)
+    a = sp.random(37, 23, density=0.1, random_state=7, format="csr").astype(np.float32)
+    b = rng.standard_normal((23, 6)).astype(np.float32)
+    d = rng.standard_normal((37, 6)).astype(np.float32)
+    view = mk(a.toarray(), "csr")
+    for relu in (False, True):
+        want = d + a @ b
+        want = np.maximum(want, 0) if relu else want
+        np.testing.assert_allclose(kernels.spmm(view, b, relu=relu, addend=d), want, rtol=1e-5, atol=1e-5)
+
+
 def test_default_schedule_takes_guided_chunks_when_a_row_is_one_scalar_sum():
     from treadle.dialects.sparse import named_encoding
     from treadle.runtime import kernels

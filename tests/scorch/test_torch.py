@@ -44,9 +44,64 @@ def test_gcn(mode, monkeypatch):
     check(GCN(graph(300, 5, 1), 16, 32, 4), torch.randn(300, 16))
 
 
-def test_graphsage():
+@pytest.mark.parametrize("f_in,out", [(8, 16), (16, 16), (24, 8)])
+@pytest.mark.parametrize("mode", ["sparse", "dense"])
+def test_graphsage(f_in, out, mode, monkeypatch):
+    """Both linears, the add and the relu become one `linear_pair`; where the neighbour linear
+    does not widen (out <= f_in) it runs as A @ (X Wₙᵀ) in one SpMM whose rows start at the
+    self term, else (and when the dispatcher picks dense) as written."""
+    from treadle.runtime import dispatch, kernels
+
+    monkeypatch.setattr(dispatch, "MODE", mode)
+    monkeypatch.setattr(dispatch, "pruned_view", lambda weight, batch: None)  # the weights are dense
+    calls = []
+    spmm = kernels.spmm
+    monkeypatch.setattr(kernels, "spmm", lambda *a, **k: calls.append(k.get("addend") is not None) or spmm(*a, **k))
     torch.manual_seed(1)
-    check(SAGE(graph(200, 4, 2), 8, 16), torch.randn(200, 8))
+    model = SAGE(graph(200, 4, 2), f_in, out)
+    names = [getattr(n.target, "__name__", "") for n in treadle_compile(model, dynamo=False).graph.nodes if n.op == "call_function"]
+    assert names == ["linear_pair"]
+    check(model, torch.randn(200, f_in))
+    if mode == "dense":
+        assert calls == []
+    else:
+        assert calls == ([True] if out <= f_in else [False])
+
+
+def test_linear_pair_keeps_what_it_cannot_fuse():
+    """A linear of a product used twice, a relu with other users: left as written."""
+
+    class Shared(torch.nn.Module):
+        def __init__(self, adj):
+            super().__init__()
+            self.adj, self.a, self.b = adj, torch.nn.Linear(6, 6), torch.nn.Linear(6, 6)
+
+        def forward(self, x):
+            ax = self.adj @ x
+            h = self.a(x) + self.b(ax)
+            return torch.relu(h) + ax
+
+    torch.manual_seed(3)
+    model = Shared(graph(40, 3, 4))
+    names = [getattr(n.target, "__name__", "") for n in treadle_compile(model, dynamo=False).graph.nodes if n.op == "call_function"]
+    assert "linear_pair" not in names
+    check(model, torch.randn(40, 6))
+
+
+def test_sparse_addmm_starts_rows_at_the_input(monkeypatch):
+    """torch.sparse.addmm(D, A, B) (beta = alpha = 1, D of the output's shape or a row to
+    broadcast) is one compiled SpMM; other betas and alphas scale around it."""
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "MODE", "sparse")
+    torch.manual_seed(4)
+    a, b = graph(50, 3, 5), torch.randn(50, 7)
+    for d, kw in [(torch.randn(50, 7), {}), (torch.randn(7), {}), (torch.randn(50, 7), {"beta": 0.5, "alpha": 2.0})]:
+        with torch.no_grad():
+            before = ops.STATS["compiled"]
+            got = ops.addmm(d, a, b, **kw)
+            assert ops.STATS["compiled"] == before + 1
+        torch.testing.assert_close(got, torch.sparse.addmm(d, a, b, **kw), rtol=1e-5, atol=1e-5)
 
 
 def test_block_sparse_attention():
@@ -120,9 +175,19 @@ def test_elementwise_chain_compiles_every_op(monkeypatch):
         torch.testing.assert_close(treadle_compile(model)(a, b, x), want, rtol=1e-5, atol=1e-5)
 
 
+class _DenseTail(torch.nn.Module):
+    def __init__(self, adj):
+        super().__init__()
+        self.adj, self.a, self.b = adj, torch.nn.Linear(4, 8), torch.nn.Linear(4, 8)
+
+    def forward(self, x):
+        h = self.adj @ x
+        return torch.relu(self.a(h) + self.b(h))
+
+
 def test_dense_elementwise_ops_stay_with_torch():
     """Ops on values that cannot be sparse (linear layers' outputs) are not wrapped."""
-    gm = treadle_compile(SAGE(graph(30, 3, 8), 4, 8), dynamo=False)
+    gm = treadle_compile(_DenseTail(graph(30, 3, 8)), dynamo=False)
     targets = [n.target for n in gm.graph.nodes if n.op == "call_function"]
     assert torch.relu in targets and operator.add in targets  # relu(dense + dense): untouched
     assert any(getattr(t, "__name__", "") == "matmul" for t in targets)

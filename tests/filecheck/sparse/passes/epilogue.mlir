@@ -20,3 +20,35 @@ func.func @gcn_layer(%A: tensor<8x16xf32, #csr>, %H: tensor<16x4xf32>) -> tensor
   %C = sparse.assign C(i, k) = relu(sum[j](A(i, j) * H(j, k))) where A = %A, H = %H : tensor<8x16xf32, #csr>, tensor<16x4xf32> -> tensor<8x4xf32>
   func.return %C : tensor<8x4xf32>
 }
+
+// relu of a residual plus a sum (a GraphSAGE layer, relu(X Wₛ + A (X Wₙ))): row i starts as
+// D's row i instead of zeros, is accumulated, then gets the relu — one pass over C, none over D
+// except the row start.
+// CHECK-LABEL: func.func @sage_layer
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: scf.for %[[Z0:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: %[[D:.*]] = memref.load %D_vals[%[[I]], %[[Z0]]]
+// CHECK: memref.store %[[D]], %C_out[%[[I]], %[[Z0]]]
+// CHECK: memref.load %A_crd1
+// CHECK: arith.mulf
+// CHECK: scf.for %[[Z:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: %[[V:.*]] = memref.load %C_out[%[[I]], %[[Z]]]
+// CHECK: %[[R:.*]] = arith.maxnumf %[[V]], %{{.*}} : f32
+// CHECK: memref.store %[[R]], %C_out[%[[I]], %[[Z]]]
+// CHECK: func.return
+func.func @sage_layer(%A: tensor<8x16xf32, #csr>, %Y: tensor<16x4xf32>, %D: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %C = sparse.assign C(i, k) = relu(D(i, k) + sum[j](A(i, j) * Y(j, k))) where A = %A, Y = %Y, D = %D : tensor<8x16xf32, #csr>, tensor<16x4xf32>, tensor<8x4xf32> -> tensor<8x4xf32>
+  func.return %C : tensor<8x4xf32>
+}
+
+// The addend alone (torch.sparse.addmm): rows start at D, no relu pass after them.
+// CHECK-LABEL: func.func @addmm
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: %[[D:.*]] = memref.load %D_vals[%[[I]], %{{.*}}]
+// CHECK: memref.store %[[D]], %C_out[%[[I]], %{{.*}}]
+// CHECK-NOT: arith.maxnumf
+// CHECK: func.return
+func.func @addmm(%A: tensor<8x16xf32, #csr>, %Y: tensor<16x4xf32>, %D: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %C = sparse.assign C(i, k) = sum[j](A(i, j) * Y(j, k)) + D(i, k) where A = %A, Y = %Y, D = %D : tensor<8x16xf32, #csr>, tensor<16x4xf32>, tensor<8x4xf32> -> tensor<8x4xf32>
+  func.return %C : tensor<8x4xf32>
+}
