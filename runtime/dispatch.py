@@ -40,14 +40,17 @@ MODE = "auto"
 """"auto" (the model decides), "sparse" or "dense" (forced; for tests and benchmarks)."""
 
 
-def _median_time(fn, repeats: int = 7) -> float:
+def _probe_time(fn, repeats: int = 15) -> float:
+    """The fastest of `repeats` calls: a probe does fixed work, so anything above its minimum
+    is interference (another process, a page fault), which moved medians of 7 calls, and the
+    sparse/dense decision with them, by up to 2x between processes on a shared 2-core machine."""
     fn()
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return float(np.median(times))
+    return min(times)
 
 
 def probe_width(k: int) -> int:
@@ -66,7 +69,10 @@ def calibrate(k: int = 64, engine: str = "torch", force: bool = False) -> Calibr
     from treadle.tensors import from_coordinates
 
     rng = np.random.default_rng(0)
-    m = n = 1024
+    # SpMV probes are larger: at 10k-80k entries an SpMV is tens of microseconds, about the
+    # call overhead, and their difference (the per-entry cost) was mostly noise.
+    m = n = 2048 if width == 1 else 1024
+    small, large = (40_000, 320_000) if width == 1 else (10_000, 80_000)
     b = rng.random((n, width), dtype=np.float32)
     run = (lambda a: spmv(a, b[:, 0])) if width == 1 else (lambda a: spmm(a, b))
 
@@ -74,16 +80,16 @@ def calibrate(k: int = 64, engine: str = "torch", force: bool = False) -> Calibr
         coords = np.unique(rng.integers(0, m, size=(nnz, 2)), axis=0).T
         values = rng.random(coords.shape[1]).astype(np.float32)
         a = from_coordinates((m, n), coords, values, named_encoding("csr", 2))
-        return a, _median_time(lambda: run(a))
+        return a, _probe_time(lambda: run(a))
 
     # Two probes that differ only in nnz separate the per-entry cost from the per-output-row cost.
-    (a1, t1), (a2, t2) = probe(10_000), probe(80_000)
+    (a1, t1), (a2, t2) = probe(small), probe(large)
     c_sparse = max(t2 - t1, 1e-9) / ((a2.nnz - a1.nnz) * width)
     c_out = max(t1 - c_sparse * a1.nnz * width, 0.0) / (m * width)
     # The dense side streams its matrix: a matrix-vector product is memory-bound, so it is
-    # timed on a matrix four times larger than the sparse probes' (beyond the caches' sweet
-    # spot); a matrix product is compute-bound and timed at the probes' size.
-    side = 2 * m if width == 1 else m
+    # timed on a 2048² matrix (16 MB, beyond the caches' sweet spot); a matrix product is
+    # compute-bound and timed at the probes' size.
+    side = 2048 if width == 1 else m
     ad = rng.random((side, side), dtype=np.float32)
     bd = rng.random(side, dtype=np.float32) if width == 1 else b
     if engine == "torch":
@@ -92,8 +98,8 @@ def calibrate(k: int = 64, engine: str = "torch", force: bool = False) -> Calibr
         ad, bd, zeros = torch.from_numpy(ad), torch.from_numpy(bd), torch.zeros
     else:
         zeros = np.zeros
-    t_dense = _median_time(lambda: ad @ bd)
-    t_densify = _median_time(lambda: zeros((m, n)))
+    t_dense = _probe_time(lambda: ad @ bd)
+    t_densify = _probe_time(lambda: zeros((m, n)))
     _CAL[width, engine] = Calibration(
         c_sparse=c_sparse,
         c_out=c_out,
