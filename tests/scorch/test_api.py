@@ -67,6 +67,20 @@ def test_dispatch_follows_its_cost_model(monkeypatch):
     assert dispatch.choose_spmm(very_sparse, 128).use_dense
 
 
+def test_dispatch_prices_a_dense_operand_that_fits_in_cache_at_the_cached_rate(monkeypatch):
+    from treadle.runtime import dispatch
+
+    cal = dispatch.Calibration(c_sparse=1e-9, c_out=0.0, c_dense=1e-9, c_densify=1e-10, c_dense_cached=1e-10)
+    monkeypatch.setattr(dispatch, "_CAL", {(1, "torch"): cal})
+    rng = np.random.default_rng(5)
+    half = make_tensor(random_array(rng, (1024, 1024), 0.5).astype(np.float32), "csr")
+    small = dispatch.choose_spmm(half, 1, dense_available=True)
+    assert small.dense_seconds == pytest.approx(1024 * 1024 * 1e-10) and small.use_dense
+    big = make_tensor(random_array(rng, (1024, 1025), 0.5).astype(np.float32), "csr")
+    streamed = dispatch.choose_spmm(big, 1, dense_available=True)
+    assert streamed.dense_seconds == pytest.approx(1024 * 1025 * 1e-9) and not streamed.use_dense
+
+
 def test_calibration_measures_positive_costs(monkeypatch):
     from treadle.runtime import dispatch
 
