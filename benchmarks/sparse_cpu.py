@@ -62,6 +62,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--json", dest="json_path")
+    ap.add_argument("--models-only", action="store_true", help="only the end-to-end model rows (no kernel suite, no compile times)")
     args = ap.parse_args(argv)
     _setup_threads(args.threads)
 
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
     print("case | ours (ms) | peers (ms) | ratios (peer time / ours; >1 = treadle faster)")
     suite = SUITE_QUICK if args.quick else SUITE_FULL
     dense_limit = 2**26
-    for spec in suite:
+    for spec in suite if not args.models_only else []:
         a = load(spec, np.float32)
         m, n = a.shape
         at = tt(a)
@@ -176,7 +177,7 @@ def main(argv=None) -> int:
 
     models = run_models(args, rng)
     rows += models
-    compile_rows = compile_times()
+    compile_rows = compile_times() if not args.models_only else []
     ratios = [r["vs_torch_sparse"] for r in rows if r.get("vs_torch_sparse") and not r["case"].startswith("model")]
     if ratios:
         print(f"# geomean vs torch.sparse over kernels: {math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}x")
