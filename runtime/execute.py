@@ -152,10 +152,6 @@ def _index_path(key: str):
 def _store_index(key: str, loop_ir: str, source) -> None:
     """Remember statement → C source (and ABI), so a new process skips lowering and emitting.
     Written atomically (temp file + rename): safe when several processes compile at once."""
-    import json
-    import os
-    import tempfile
-
     path = _index_path(key)
     functions = {
         name: {
@@ -166,6 +162,16 @@ def _store_index(key: str, loop_ir: str, source) -> None:
         for name, abi in source.functions.items()
     }
     record = {"key": key, "loop_ir": loop_ir, "c": source.text, "openmp": source.uses_openmp, "functions": functions}
+    write_json_atomically(path, record)
+
+
+def write_json_atomically(path, record) -> None:
+    """temp file + rename: safe when several processes write at once; an OSError is ignored
+    (what is written here is an optimization only)."""
+    import json
+    import os
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json")
@@ -173,7 +179,7 @@ def _store_index(key: str, loop_ir: str, source) -> None:
             json.dump(record, f)
         os.replace(tmp, path)
     except OSError:
-        pass  # the index is an optimization only
+        pass
 
 
 def _load_index(key: str):

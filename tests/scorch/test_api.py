@@ -132,6 +132,34 @@ def test_statement_index_reused_across_processes(tmp_path, monkeypatch):
     np.testing.assert_array_equal(kernels.spmm(a, b), first)
 
 
+def test_default_schedule_reused_across_processes(tmp_path, monkeypatch):
+    """A second 'process' takes a statement's default schedule from disk (no order search),
+    the same schedule the search gave."""
+    import sys
+
+    from treadle.runtime import kernels
+
+    ex = sys.modules["treadle.runtime.execute"]
+    monkeypatch.setenv("TREADLE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(ex, "_CACHE", {})
+    monkeypatch.setattr(kernels, "_OPS", {})
+    rng = np.random.default_rng(9)
+    a = make_tensor(random_array(rng, (21, 17), 0.2), "csr")
+    b = rng.standard_normal((17, 5))
+    searched = kernels.statement("spmm", {"A": (a.shape, a.encoding), "B": (b.shape, None)}, (21, 5), None, np.float64).op.schedule
+    assert searched is not None and list((tmp_path / "scorch" / "schedules").glob("*.json"))
+    monkeypatch.setattr(ex, "_CACHE", {})
+    monkeypatch.setattr(kernels, "_OPS", {})
+
+    def no_search(op):
+        raise AssertionError("the default schedule was searched again")
+
+    monkeypatch.setattr(kernels, "default_schedule", no_search)
+    again = kernels.statement("spmm", {"A": (a.shape, a.encoding), "B": (b.shape, None)}, (21, 5), None, np.float64)
+    assert again.op.schedule == searched
+    np.testing.assert_allclose(kernels.spmm(a, b), a.to_numpy() @ b, rtol=1e-12)
+
+
 def test_statement_index_is_keyed_by_the_generator(tmp_path, monkeypatch):
     """An index entry written by another version of the loop generator is not reused."""
     import sys
