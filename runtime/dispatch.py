@@ -155,6 +155,59 @@ def explain_spmm(a: Tensor, k: int) -> str:
     return choose_spmm(a, k).explain()
 
 
+@dataclass(frozen=True)
+class SddmmCalibration:
+    c_entry: float
+    """seconds per stored entry × k of the compiled SDDMM (a gathered row of Eᵀ, a dot product)"""
+    c_mask: float
+    """seconds per stored entry of taking a dense matrix's values at a CSR pattern (compiled)"""
+
+
+_SDDMM_CAL: dict[str, SddmmCalibration] = {}
+
+
+def calibrate_sddmm(engine: str = "torch", force: bool = False) -> SddmmCalibration:
+    """Time the SDDMM probes once per process: compiled SDDMMs (K = 32) at two densities (the
+    cost per stored entry × k is their difference: SDDMM's dot products cost several times an
+    SpMM's per-column update, so the SpMM probes do not predict it) and the compiled masked
+    gather of a dense matrix the dense route ends with."""
+    if engine in _SDDMM_CAL and not force:
+        return _SDDMM_CAL[engine]
+    from treadle.dialects.sparse import named_encoding
+    from treadle.runtime.kernels import sddmm, take_at_pattern
+    from treadle.tensors import from_coordinates
+
+    rng = np.random.default_rng(1)
+    m = n = 1024
+    k = 32
+    d, e = rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)
+    g = rng.random((m, n), dtype=np.float32)
+    csr = named_encoding("csr", 2)
+
+    def pattern(nnz: int) -> Tensor:
+        coords = np.unique(rng.integers(0, m, size=(nnz, 2)), axis=0).T
+        return from_coordinates((m, n), coords, np.ones(coords.shape[1], np.float32), csr)
+
+    small, large = pattern(10_000), pattern(80_000)
+    t1, t2 = (_probe_time(lambda a=a: sddmm(a, d, e, csr)) for a in (small, large))
+    c_entry = max(t2 - t1, 1e-9) / ((large.nnz - small.nnz) * k)
+    m1, m2 = (_probe_time(lambda a=a: take_at_pattern(a, g)) for a in (small, large))
+    c_mask = max(m2 - m1, 1e-9) / (large.nnz - small.nnz)
+    _SDDMM_CAL[engine] = SddmmCalibration(c_entry, c_mask)
+    return _SDDMM_CAL[engine]
+
+
+def choose_sddmm(a: Tensor, k: int, engine: str = "torch") -> Decision:
+    """SDDMM A ∘ (D @ E) (A m×n with nnz stored entries, D m×k): the compiled kernel, or the
+    dense route — `engine`'s matmul D @ E and its values taken at A's pattern — when that is
+    predicted cheaper (a mask of more than a few percent on a small matrix)."""
+    cal, sd = calibrate(64, engine), calibrate_sddmm(engine)
+    m, n = a.shape
+    sparse = a.nnz * k * sd.c_entry
+    dense = m * n * k * cal.c_dense + m * n * cal.c_densify + a.nnz * sd.c_mask
+    return Decision(MODE == "dense" or (MODE == "auto" and dense < sparse), sparse, dense)
+
+
 _PRUNED: dict[int, tuple[Any, Tensor | None]] = {}
 
 

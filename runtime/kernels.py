@@ -219,6 +219,14 @@ def sddmm(a: Tensor, d: np.ndarray, e: np.ndarray, out_encoding, scale: float | 
     return statement(kernel, operands, a.shape, out_encoding, a.dtype)(tensors)
 
 
+def take_at_pattern(a: Tensor, g: np.ndarray) -> Tensor:
+    """A ∘ G for a dense G, in A's (CSR) pattern: the last step of SDDMM's dense route,
+    A ∘ (D @ E) with D @ E from BLAS (one compiled loop over A's entries)."""
+    g = np.ascontiguousarray(g, dtype=a.dtype)
+    st = statement("mul", {"A": (a.shape, a.encoding), "B": (g.shape, None)}, a.shape, a.encoding, a.dtype)
+    return st({"A": a, "B": Tensor(g.shape, None, [], g.reshape(-1))})
+
+
 def softmax(a: Tensor, dim: int) -> Tensor:
     """`sparse.softmax` of a matrix along `dim`, over its nonzeros (compiled; see the op)."""
     from treadle.dialects.sparse import SoftmaxOp

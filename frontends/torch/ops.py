@@ -149,14 +149,16 @@ _ONES: dict[int, Tensor] = {}
 
 
 def sampled_addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha: float = 1.0) -> Any:
-    """beta * input + alpha * (mat1 @ mat2) at input's CSR pattern: compiled SDDMM."""
+    """beta * input + alpha * (mat1 @ mat2) at input's CSR pattern: compiled SDDMM, or BLAS
+    and a compiled gather at the pattern when the dispatcher predicts that cheaper."""
     ok = (
         isinstance(input, torch.Tensor) and input.layout == torch.sparse_csr and input.dtype in _FLOATS
         and mat1.layout == torch.strided and mat2.layout == torch.strided and mat1.dim() == 2
         and not torch.is_grad_enabled()
     )
     if ok:
-        from treadle.runtime.kernels import sddmm
+        from treadle.runtime.dispatch import choose_sddmm
+        from treadle.runtime.kernels import sddmm, take_at_pattern
 
         view = _cached(input)
         pattern = _ONES.get(id(view))
@@ -164,11 +166,16 @@ def sampled_addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha:
             pattern = Tensor(view.shape, view.encoding, view.levels, np.ones_like(view.values))
             _ONES[id(view)] = pattern
             weakref.finalize(view, _ONES.pop, id(view), None)
-        # Eᵀ of mat2: a free view when mat2 is itself a transpose (k.t() in attention).
-        et = _np(mat2.t().contiguous())
-        out = sddmm(pattern, _np(mat1.contiguous()), et.T, view.encoding, scale=float(alpha))
-        vals = out.values if beta == 0 else beta * _np(input.values()) + out.values
-        STATS["compiled"] += 1
+        if choose_sddmm(view, mat1.shape[1]).use_dense:  # BLAS for D @ E, its values at the pattern
+            STATS["dense"] += 1
+            out = take_at_pattern(pattern, _np(torch.mm(mat1, mat2)))
+            scaled = out.values if alpha == 1 else out.values * np.asarray(alpha, dtype=out.values.dtype)
+        else:
+            # Eᵀ of mat2: a free view when mat2 is itself a transpose (k.t() in attention).
+            et = _np(mat2.t().contiguous())
+            scaled = sddmm(pattern, _np(mat1.contiguous()), et.T, view.encoding, scale=float(alpha)).values
+            STATS["compiled"] += 1
+        vals = scaled if beta == 0 else beta * _np(input.values()) + scaled
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return torch.sparse_csr_tensor(input.crow_indices(), input.col_indices(), torch.from_numpy(np.ascontiguousarray(vals, dtype=_np(input.values()).dtype)), tuple(input.shape))

@@ -81,10 +81,33 @@ def test_dispatch_prices_a_dense_operand_that_fits_in_cache_at_the_cached_rate(m
     assert streamed.dense_seconds == pytest.approx(1024 * 1025 * 1e-9) and not streamed.use_dense
 
 
+def test_sddmm_dispatch_follows_its_cost_model(monkeypatch):
+    """SDDMM goes dense (BLAS D @ E, its values at the pattern) when m·n·k·c_dense + m·n·c_densify
+    + nnz·c_mask is below nnz·k·c_entry (fixed calibrations: no timing in the test)."""
+    from treadle.runtime import dispatch
+
+    cal = dispatch.Calibration(c_sparse=1e-9, c_out=1e-9, c_dense=1e-11, c_densify=1e-10)
+    monkeypatch.setattr(dispatch, "_CAL", {(64, "torch"): cal})
+    monkeypatch.setattr(dispatch, "_SDDMM_CAL", {"torch": dispatch.SddmmCalibration(c_entry=1e-10, c_mask=1e-9)})
+    rng = np.random.default_rng(6)
+    half = make_tensor(random_array(rng, (256, 256), 0.5).astype(np.float32), "csr")
+    thin = make_tensor(random_array(rng, (256, 256), 0.002).astype(np.float32), "csr")
+    dense_side = dispatch.choose_sddmm(half, 32)
+    assert dense_side.use_dense
+    assert dense_side.sparse_seconds == pytest.approx(half.nnz * 32 * 1e-10)
+    assert dense_side.dense_seconds == pytest.approx(256 * 256 * 32 * 1e-11 + 256 * 256 * 1e-10 + half.nnz * 1e-9)
+    assert not dispatch.choose_sddmm(thin, 32).use_dense
+    monkeypatch.setattr(dispatch, "MODE", "sparse")
+    assert not dispatch.choose_sddmm(half, 32).use_dense
+
+
 def test_calibration_measures_positive_costs(monkeypatch):
     from treadle.runtime import dispatch
 
     monkeypatch.setattr(dispatch, "_CAL", {})
+    monkeypatch.setattr(dispatch, "_SDDMM_CAL", {})
+    sd = dispatch.calibrate_sddmm()
+    assert sd.c_entry > 0 and sd.c_mask > 0 and dispatch.calibrate_sddmm() is sd
     for k in (1, 128):
         for engine in ("torch", "numpy"):
             cal = dispatch.calibrate(k, engine)

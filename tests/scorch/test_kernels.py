@@ -348,6 +348,19 @@ def test_spmm_helper_with_addend_and_relu_matches_numpy():
         np.testing.assert_allclose(kernels.spmm(view, b, relu=relu, addend=d), want, rtol=1e-5, atol=1e-5)
 
 
+@settings(max_examples=20, deadline=None)
+@given(m=st.integers(1, 9), n=st.integers(1, 9), density=st.sampled_from([0.0, 0.2, 1.0]), seed=st.integers(0, 2**16))
+def test_take_at_pattern_matches_numpy(m, n, density, seed):
+    """SDDMM's dense route ends with A ∘ G for a dense G, in A's pattern (empty rows included)."""
+    from treadle.runtime import kernels
+
+    rng = np.random.default_rng(seed)
+    a, g = random_array(rng, (m, n), density), rng.standard_normal((m, n))
+    out = kernels.take_at_pattern(make_tensor(a, "csr"), g)
+    assert out.levels[1].crd.shape == (np.count_nonzero(a),)
+    np.testing.assert_allclose(out.to_numpy(), a * g, rtol=1e-12, atol=0)
+
+
 def test_default_schedule_takes_guided_chunks_when_a_row_is_one_scalar_sum():
     from treadle.dialects.sparse import named_encoding
     from treadle.runtime import kernels

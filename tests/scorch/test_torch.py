@@ -88,6 +88,27 @@ def test_linear_pair_keeps_what_it_cannot_fuse():
     check(model, torch.randn(40, 6))
 
 
+@pytest.mark.parametrize("mode", ["sparse", "dense"])
+def test_sampled_addmm_either_route_matches_torch(mode, monkeypatch):
+    """The compiled SDDMM and the dense route (BLAS, then the values at the pattern) agree with
+    torch.sparse.sampled_addmm, for a transposed mat2 and for beta/alpha."""
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "MODE", mode)
+    torch.manual_seed(5)
+    mask = graph(60, 4, 6)
+    q, k = torch.randn(60, 8), torch.randn(60, 8)
+    inp = torch.sparse_csr_tensor(mask.crow_indices(), mask.col_indices(), torch.randn(mask.values().shape), mask.shape)
+    for kw in ({"beta": 0.0, "alpha": 0.125}, {"beta": 0.5, "alpha": 2.0}, {}):
+        with torch.no_grad():
+            counts = dict(ops.STATS)
+            got = ops.sampled_addmm(inp, q, k.t(), **kw)
+            assert ops.STATS["dense" if mode == "dense" else "compiled"] == counts["dense" if mode == "dense" else "compiled"] + 1
+        want = torch.sparse.sampled_addmm(inp, q, k.t(), **kw)
+        assert got.layout == torch.sparse_csr
+        torch.testing.assert_close(got.to_dense(), want.to_dense(), rtol=1e-5, atol=1e-5)
+
+
 def test_sparse_addmm_starts_rows_at_the_input(monkeypatch):
     """torch.sparse.addmm(D, A, B) (beta = alpha = 1, D of the output's shape or a row to
     broadcast) is one compiled SpMM; other betas and alphas scale around it."""
