@@ -135,10 +135,8 @@ class Decision:
 
     def explain(self) -> str:
         side = "dense (torch/BLAS)" if self.use_dense else "sparse (compiled treadle kernel)"
-        return (
-            f"{side}: predicted sparse {self.sparse_seconds * 1e3:.3f} ms, "
-            f"dense {self.dense_seconds * 1e3:.3f} ms"
-        )
+        dense = f"{self.dense_seconds * 1e3:.3f} ms" if self.dense_seconds != float("inf") else "not modelled at this size"
+        return f"{side}: predicted sparse {self.sparse_seconds * 1e3:.3f} ms, dense {dense}"
 
 
 def choose_spmm(a: Tensor, k: int, dense_available: bool = False, engine: str = "torch") -> Decision:
@@ -203,12 +201,15 @@ def calibrate_sddmm(engine: str = "torch", force: bool = False) -> SddmmCalibrat
 def choose_sddmm(a: Tensor, k: int, engine: str = "torch") -> Decision:
     """SDDMM A ∘ (D @ E) (A m×n with nnz stored entries, D m×k): the compiled kernel, or the
     dense route — `engine`'s matmul D @ E and its values taken at A's pattern — when that is
-    predicted cheaper (a mask of more than a few percent on a small matrix)."""
+    predicted cheaper, which the model only considers while D @ E stays in cache (at most
+    CACHED_DENSE entries, the probes' size): on 2048² matrices the dense route ran 2-3x
+    slower than predicted (a 16 MB product written and read back) and lost to the kernel."""
     cal, sd = calibrate(64, engine), calibrate_sddmm(engine)
     m, n = a.shape
     sparse = a.nnz * k * sd.c_entry
     dense = m * n * k * cal.c_dense + m * n * cal.c_densify + a.nnz * sd.c_mask
-    return Decision(MODE == "dense" or (MODE == "auto" and dense < sparse), sparse, dense)
+    modelled = m * n <= CACHED_DENSE
+    return Decision(MODE == "dense" or (MODE == "auto" and modelled and dense < sparse), sparse, dense if modelled else float("inf"))
 
 
 _PRUNED: dict[int, tuple[Any, Tensor | None]] = {}

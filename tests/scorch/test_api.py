@@ -97,6 +97,8 @@ def test_sddmm_dispatch_follows_its_cost_model(monkeypatch):
     assert dense_side.sparse_seconds == pytest.approx(half.nnz * 32 * 1e-10)
     assert dense_side.dense_seconds == pytest.approx(256 * 256 * 32 * 1e-11 + 256 * 256 * 1e-10 + half.nnz * 1e-9)
     assert not dispatch.choose_sddmm(thin, 32).use_dense
+    big = make_tensor(random_array(rng, (1024, 1025), 0.5).astype(np.float32), "csr")
+    assert "dense not modelled at this size" in dispatch.choose_sddmm(big, 32).explain()  # beyond the cached size
     monkeypatch.setattr(dispatch, "MODE", "sparse")
     assert not dispatch.choose_sddmm(half, 32).use_dense
 
