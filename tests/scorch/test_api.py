@@ -135,6 +135,16 @@ func.func @f(%A: tensor<4x4xf64, #csr>, %x: tensor<4xf64>) -> tensor<4xf64> {
         run_pipeline(module, "sparse-to-loops")
 
 
+def _new_process(monkeypatch) -> None:
+    """Empty the in-memory kernel caches, as a new process starts (the disk cache stays)."""
+    import sys
+
+    from treadle.runtime import kernels
+
+    monkeypatch.setattr(sys.modules["treadle.runtime.execute"], "_CACHE", {})
+    monkeypatch.setattr(kernels, "_OPS", {})
+
+
 def test_statement_index_reused_across_processes(tmp_path, monkeypatch):
     """A second 'process' (empty in-memory cache) loads the kernel from the on-disk index
     without lowering, and computes the same result."""
@@ -144,15 +154,13 @@ def test_statement_index_reused_across_processes(tmp_path, monkeypatch):
 
     ex = sys.modules["treadle.runtime.execute"]
     monkeypatch.setenv("TREADLE_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(ex, "_CACHE", {})
-    monkeypatch.setattr(kernels, "_OPS", {})
+    _new_process(monkeypatch)
     rng = np.random.default_rng(7)
     a = make_tensor(random_array(rng, (13, 11), 0.3), "csr")
     b = rng.standard_normal((11, 3))
     first = kernels.spmm(a, b)
     assert list((tmp_path / "scorch").glob("*.json"))
-    monkeypatch.setattr(ex, "_CACHE", {})
-    monkeypatch.setattr(kernels, "_OPS", {})
+    _new_process(monkeypatch)
     monkeypatch.setattr(ex, "StatementLowering", None)  # lowering must not run again
     np.testing.assert_array_equal(kernels.spmm(a, b), first)
 
@@ -160,21 +168,16 @@ def test_statement_index_reused_across_processes(tmp_path, monkeypatch):
 def test_default_schedule_reused_across_processes(tmp_path, monkeypatch):
     """A second 'process' takes a statement's default schedule from disk (no order search),
     the same schedule the search gave."""
-    import sys
-
     from treadle.runtime import kernels
 
-    ex = sys.modules["treadle.runtime.execute"]
     monkeypatch.setenv("TREADLE_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(ex, "_CACHE", {})
-    monkeypatch.setattr(kernels, "_OPS", {})
+    _new_process(monkeypatch)
     rng = np.random.default_rng(9)
     a = make_tensor(random_array(rng, (21, 17), 0.2), "csr")
     b = rng.standard_normal((17, 5))
     searched = kernels.statement("spmm", {"A": (a.shape, a.encoding), "B": (b.shape, None)}, (21, 5), None, np.float64).op.schedule
     assert searched is not None and list((tmp_path / "scorch" / "schedules").glob("*.json"))
-    monkeypatch.setattr(ex, "_CACHE", {})
-    monkeypatch.setattr(kernels, "_OPS", {})
+    _new_process(monkeypatch)
 
     def no_search(op):
         raise AssertionError("the default schedule was searched again")
@@ -193,14 +196,12 @@ def test_statement_index_is_keyed_by_the_generator(tmp_path, monkeypatch):
 
     ex = sys.modules["treadle.runtime.execute"]
     monkeypatch.setenv("TREADLE_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(ex, "_CACHE", {})
-    monkeypatch.setattr(kernels, "_OPS", {})
+    _new_process(monkeypatch)
     a = make_tensor(random_array(np.random.default_rng(8), (5, 4), 0.5), "csr")
     b = np.ones((4, 2))
     kernels.spmm(a, b)
     (entry,) = (tmp_path / "scorch").glob("*.json")
-    monkeypatch.setattr(ex, "_CACHE", {})
-    monkeypatch.setattr(kernels, "_OPS", {})
+    _new_process(monkeypatch)
     monkeypatch.setattr(ex, "_generator_fingerprint", lambda: "another version")
     kernels.spmm(a, b)
     assert len(list((tmp_path / "scorch").glob("*.json"))) == 2 and entry.exists()

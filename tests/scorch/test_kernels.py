@@ -264,9 +264,10 @@ def test_softmax_matches_reference_and_torch(fmt, dim, m, n, density, seed, scal
     np.testing.assert_allclose(want, peer, rtol=1e-12, atol=1e-14)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
-    fn=st.sampled_from(["relu", "exp", "abs", "neg"]),
+    fn=st.sampled_from(["", "relu", "exp", "abs", "neg"]),
+    addend=st.sampled_from(["", "first", "last"]),
     fmt=st.sampled_from(SPARSE),
     m=st.integers(1, 5),
     n=st.integers(1, 5),
@@ -274,60 +275,33 @@ def test_softmax_matches_reference_and_torch(fmt, dim, m, n, density, seed, scal
     density=st.sampled_from([0.0, 0.3, 1.0]),
     seed=st.integers(0, 2**16),
 )
-def test_unary_of_a_sum(fn, fmt, m, n, k, density, seed):
-    """f(sum[j](A(i, j) * B(j, k))): a row epilogue where rows are filled by the outer loop
-    (CSR, dense), otherwise the reference; either way it matches."""
-    if fmt.startswith("bsr"):
-        m, n = 2 * m, 2 * n
-    rng = np.random.default_rng(seed)
-    a, b = random_array(rng, (m, n), density), rng.standard_normal((n, k))
-    enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
-    ta, tb, tc = f"tensor<{m}x{n}xf64{enc}>", f"tensor<{n}x{k}xf64>", f"tensor<{m}x{k}xf64>"
-    module = parse(
-        f"func.func @f(%A: {ta}, %B: {tb}) -> {tc} {{\n  %C = sparse.assign C(i, k) = {fn}(sum[j](A(i, j) * B(j, k))) "
-        f"where A = %A, B = %B : {ta}, {tb} -> {tc}\n  func.return %C : {tc}\n}}"
-    )
-    import treadle
-
-    (got,) = treadle.run(module, make_tensor(a, fmt), make_tensor(b, "dense"), function="f")
-    (want,) = run_reference(module, "f", (make_tensor(a, fmt), make_tensor(b, "dense")))
-    np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-12)
-
-
-@settings(max_examples=25, deadline=None)
-@given(
-    fn=st.sampled_from(["", "relu", "exp", "abs"]),
-    addend_first=st.booleans(),
-    fmt=st.sampled_from(SPARSE),
-    m=st.integers(1, 5),
-    n=st.integers(1, 5),
-    k=st.integers(1, 4),
-    density=st.sampled_from([0.0, 0.3, 1.0]),
-    seed=st.integers(0, 2**16),
-)
-def test_addend_plus_a_sum(fn, addend_first, fmt, m, n, k, density, seed):
-    """f(D(i, k) + sum[j](A(i, j) * B(j, k))): rows that start at D's (CSR, dense: rows filled
-    by the outer loop), otherwise D as a term of its own; either way it matches."""
+def test_row_start_and_epilogue(fn, addend, fmt, m, n, k, density, seed):
+    """f(D(i, k) + sum[j](A(i, j) * B(j, k))), f and D each optional: rows that start at D's and
+    end with f where rows are filled by the outer loop (CSR, dense), otherwise D as a term of
+    its own and the reference for f; either way it matches the reference and numpy."""
     if fmt.startswith("bsr"):
         m, n = 2 * m, 2 * n
     rng = np.random.default_rng(seed)
     a, b, d = random_array(rng, (m, n), density), rng.standard_normal((n, k)), rng.standard_normal((m, k))
     enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
     ta, tb, tc = f"tensor<{m}x{n}xf64{enc}>", f"tensor<{n}x{k}xf64>", f"tensor<{m}x{k}xf64>"
-    parts = ["D(i, k)", "sum[j](A(i, j) * B(j, k))"]
-    body = " + ".join(parts if addend_first else parts[::-1])
+    body = {"": "sum[j](A(i, j) * B(j, k))", "first": "D(i, k) + sum[j](A(i, j) * B(j, k))",
+            "last": "sum[j](A(i, j) * B(j, k)) + D(i, k)"}[addend]
+    params, binds, types = f"%A: {ta}, %B: {tb}", "A = %A, B = %B", f"{ta}, {tb}"
+    if addend:
+        params, binds, types = f"{params}, %D: {tc}", f"{binds}, D = %D", f"{types}, {tc}"
     module = parse(
-        f"func.func @f(%A: {ta}, %B: {tb}, %D: {tc}) -> {tc} {{\n  %C = sparse.assign C(i, k) = {fn}({body}) "
-        f"where A = %A, B = %B, D = %D : {ta}, {tb}, {tc} -> {tc}\n  func.return %C : {tc}\n}}"
+        f"func.func @f({params}) -> {tc} {{\n  %C = sparse.assign C(i, k) = {fn}({body}) "
+        f"where {binds} : {types} -> {tc}\n  func.return %C : {tc}\n}}"
     )
     import treadle
 
-    tensors = (make_tensor(a, fmt), make_tensor(b, "dense"), make_tensor(d, "dense"))
+    tensors = (make_tensor(a, fmt), make_tensor(b, "dense")) + ((make_tensor(d, "dense"),) if addend else ())
     (got,) = treadle.run(module, *tensors, function="f")
     (want,) = run_reference(module, "f", tensors)
     np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-12)
-    oracle = d + a @ b
-    oracle = {"": oracle, "relu": np.maximum(oracle, 0), "exp": np.exp(oracle), "abs": np.abs(oracle)}[fn]
+    oracle = (d if addend else 0) + a @ b
+    oracle = {"": oracle, "relu": np.maximum(oracle, 0), "exp": np.exp(oracle), "abs": np.abs(oracle), "neg": -oracle}[fn]
     np.testing.assert_allclose(got.to_numpy(), oracle, rtol=1e-12, atol=1e-12)
 
 
