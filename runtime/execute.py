@@ -125,28 +125,50 @@ def compile_statement(op: AssignOp) -> CompiledStatement:
     return compiled
 
 
+def files_fingerprint(files) -> str:
+    """A hash of these source files' bytes: what an on-disk record was made by."""
+    import hashlib
+    from pathlib import Path
+
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(Path(f).read_bytes())
+    return digest.hexdigest()
+
+
 @functools.cache
 def _generator_fingerprint() -> str:
     """A hash of the code that turns a statement into C (the loop generator and the C
     backend), so the on-disk index never serves C from another version of them."""
-    import hashlib
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    files = [root / "passes" / "sparse" / "lowering.py", *sorted((root / "backends" / "c").glob("*.py"))]
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.read_bytes())
-    return digest.hexdigest()
+    return files_fingerprint([root / "passes" / "sparse" / "lowering.py", *sorted((root / "backends" / "c").glob("*.py"))])
 
 
-def _index_path(key: str):
+def record_path(key: str, fingerprint: str, folder: str = "scorch"):
+    """Where the on-disk record for `key`, made by code with `fingerprint`, lives."""
     import hashlib
 
     from treadle.backends.c import cache_dir
 
-    digest = hashlib.sha256((_generator_fingerprint() + key).encode()).hexdigest()[:32]
-    return cache_dir().parent / "scorch" / f"{digest}.json"
+    digest = hashlib.sha256((fingerprint + key).encode()).hexdigest()[:32]
+    return cache_dir().parent / folder / f"{digest}.json"
+
+
+def read_record(path, key: str) -> dict | None:
+    """The JSON record at `path` if it is the one for `key` (a missing or broken file: None)."""
+    import json
+
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("key") == key else None
+
+
+def _index_path(key: str):
+    return record_path(key, _generator_fingerprint())
 
 
 def _store_index(key: str, loop_ir: str, source) -> None:
@@ -183,17 +205,11 @@ def write_json_atomically(path, record) -> None:
 
 
 def _load_index(key: str):
-    import json
-
     from treadle.backends.c import CSource
     from treadle.backends.c.abi import FunctionABI, ParamABI
 
-    path = _index_path(key)
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if record.get("key") != key:
+    record = read_record(_index_path(key), key)
+    if record is None:
         return None
 
     def param(p):

@@ -115,35 +115,28 @@ def default_schedule(op: AssignOp) -> ScheduleAttr | None:
 @functools.cache
 def _scheduler_fingerprint() -> str:
     """A hash of the code that picks default schedules (this module and the sparse passes)."""
-    import hashlib
     from pathlib import Path
 
+    from treadle.runtime.execute import files_fingerprint
+
     root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for f in [Path(__file__).resolve(), *sorted((root / "passes" / "sparse").glob("*.py"))]:
-        digest.update(f.read_bytes())
-    return digest.hexdigest()
+    return files_fingerprint([Path(__file__).resolve(), *sorted((root / "passes" / "sparse").glob("*.py"))])
 
 
 def stored_default_schedule(op: AssignOp) -> ScheduleAttr | None:
     """`default_schedule(op)`, remembered on disk beside the statement index (keyed by the
     statement and the scheduling code): a new process reusing a kernel then skips the order
     search and the race and unroll analyses, 1.2-1.6 ms of its 4-5 ms."""
-    import hashlib
-    import json
-
-    from treadle.backends.c import cache_dir
-    from treadle.runtime.execute import statement_key, write_json_atomically
+    from treadle.runtime.execute import read_record, record_path, statement_key, write_json_atomically
 
     key = statement_key(op)
-    digest = hashlib.sha256((_scheduler_fingerprint() + key).encode()).hexdigest()[:32]
-    path = cache_dir().parent / "scorch" / "schedules" / f"{digest}.json"
+    path = record_path(key, _scheduler_fingerprint(), "scorch/schedules")
+    record = read_record(path, key)
     try:
-        record = json.loads(path.read_text())
-        if record.get("key") == key:
+        if record is not None:
             s = record["schedule"]
             return None if s is None else ScheduleAttr(s["order"], s["tiles"], s["parallel"], s["omp"], s["chunk"], s["unroll"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         pass
     schedule = default_schedule(op)
     fields = None if schedule is None else {
