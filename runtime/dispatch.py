@@ -17,6 +17,7 @@ The cheaper side runs; `explain_spmm` prints the numbers.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -116,8 +117,11 @@ def calibrate(k: int = 64, engine: str = "torch", force: bool = False) -> Calibr
     t_densify = _probe_time(lambda: zeros((m, n)))
     c_dense_cached = 0.0
     if width == 1:  # and on a matrix that stays in cache
-        small, vector = ad[: 1024, : 1024].contiguous() if engine == "torch" else np.ascontiguousarray(ad[:1024, :1024]), bd[:1024]
-        c_dense_cached = _probe_time(lambda: small @ vector) / CACHED_DENSE
+        cached_side = math.isqrt(CACHED_DENSE)
+        cached = ad[:cached_side, :cached_side]
+        cached = cached.contiguous() if engine == "torch" else np.ascontiguousarray(cached)
+        vector = bd[:cached_side]
+        c_dense_cached = _probe_time(lambda: cached @ vector) / CACHED_DENSE
     _CAL[width, engine] = Calibration(
         c_sparse=c_sparse,
         c_out=c_out,
@@ -162,16 +166,17 @@ class SddmmCalibration:
     """seconds per stored entry of taking a dense matrix's values at a CSR pattern (compiled)"""
 
 
-_SDDMM_CAL: dict[str, SddmmCalibration] = {}
+_SDDMM_CAL: SddmmCalibration | None = None
 
 
-def calibrate_sddmm(engine: str = "torch", force: bool = False) -> SddmmCalibration:
+def calibrate_sddmm(force: bool = False) -> SddmmCalibration:
     """Time the SDDMM probes once per process (about 0.2 s): compiled SDDMMs (K = 32) at two densities (the
     cost per stored entry × k is their difference: SDDMM's dot products cost several times an
     SpMM's per-column update, so the SpMM probes do not predict it) and the compiled masked
-    gather of a dense matrix the dense route ends with."""
-    if engine in _SDDMM_CAL and not force:
-        return _SDDMM_CAL[engine]
+    gather of a dense matrix the dense route ends with (both compiled: no dense engine)."""
+    global _SDDMM_CAL
+    if _SDDMM_CAL is not None and not force:
+        return _SDDMM_CAL
     from treadle.dialects.sparse import named_encoding
     from treadle.runtime.kernels import sddmm, take_at_pattern
     from treadle.tensors import from_coordinates
@@ -195,8 +200,8 @@ def calibrate_sddmm(engine: str = "torch", force: bool = False) -> SddmmCalibrat
     c_entry = max(t2 - t1, 1e-9) / ((large.nnz - small.nnz) * k)
     m1, m2 = (_probe_time(lambda a=a: take_at_pattern(a, g)) for a in (small, large))
     c_mask = max(m2 - m1, 1e-9) / (large.nnz - small.nnz)
-    _SDDMM_CAL[engine] = SddmmCalibration(c_entry, c_mask)
-    return _SDDMM_CAL[engine]
+    _SDDMM_CAL = SddmmCalibration(c_entry, c_mask)
+    return _SDDMM_CAL
 
 
 def choose_sddmm(a: Tensor, k: int, engine: str = "torch") -> Decision:
@@ -205,7 +210,7 @@ def choose_sddmm(a: Tensor, k: int, engine: str = "torch") -> Decision:
     predicted cheaper, which the model only considers while D @ E stays in cache (at most
     CACHED_DENSE entries, the probes' size): on 2048² matrices the dense route ran 2-3x
     slower than predicted (a 16 MB product written and read back) and lost to the kernel."""
-    cal, sd = calibrate(64, engine), calibrate_sddmm(engine)
+    cal, sd = calibrate(64, engine), calibrate_sddmm()
     m, n = a.shape
     sparse = a.nnz * k * sd.c_entry
     dense = m * n * k * cal.c_dense + m * n * cal.c_densify + a.nnz * sd.c_mask

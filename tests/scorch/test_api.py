@@ -88,7 +88,7 @@ def test_sddmm_dispatch_follows_its_cost_model(monkeypatch):
 
     cal = dispatch.Calibration(c_sparse=1e-9, c_out=1e-9, c_dense=1e-11, c_densify=1e-10)
     monkeypatch.setattr(dispatch, "_CAL", {(64, "torch"): cal})
-    monkeypatch.setattr(dispatch, "_SDDMM_CAL", {"torch": dispatch.SddmmCalibration(c_entry=1e-10, c_mask=1e-9)})
+    monkeypatch.setattr(dispatch, "_SDDMM_CAL", dispatch.SddmmCalibration(c_entry=1e-10, c_mask=1e-9))
     rng = np.random.default_rng(6)
     half = make_tensor(random_array(rng, (256, 256), 0.5).astype(np.float32), "csr")
     thin = make_tensor(random_array(rng, (256, 256), 0.002).astype(np.float32), "csr")
@@ -107,7 +107,7 @@ def test_calibration_measures_positive_costs(monkeypatch):
     from treadle.runtime import dispatch
 
     monkeypatch.setattr(dispatch, "_CAL", {})
-    monkeypatch.setattr(dispatch, "_SDDMM_CAL", {})
+    monkeypatch.setattr(dispatch, "_SDDMM_CAL", None)
     sd = dispatch.calibrate_sddmm()
     assert sd.c_entry > 0 and sd.c_mask > 0 and dispatch.calibrate_sddmm() is sd
     for k in (1, 128):
