@@ -96,15 +96,22 @@ _LINEAR_PAIR = _opaque(ops.linear_pair)
 _ADDS = {operator.add, torch.add}
 
 
+def _linear_module_params(gm: torch.fx.GraphModule, node: torch.fx.Node) -> tuple[str, str | None] | None:
+    """The names of the weight and bias (None without one) of an `nn.Linear` module call."""
+    if node.op != "call_module" or type(sub := gm.get_submodule(node.target)) is not torch.nn.Linear:
+        return None
+    return f"{node.target}.weight", f"{node.target}.bias" if sub.bias is not None else None
+
+
 def _linear_parts(gm: torch.fx.GraphModule, node: Any) -> tuple[Any, Any, Any] | None:
     """(input, weight, bias) of a linear layer node (`nn.Linear` or `F.linear`, positional
     arguments) used once; weight and bias are nodes, or for a module the names of its
     parameters (str), the bias possibly None. Else None."""
     if not isinstance(node, torch.fx.Node) or len(node.users) != 1 or node.kwargs:
         return None
-    if node.op == "call_module" and type(gm.get_submodule(node.target)) is torch.nn.Linear and len(node.args) == 1:
-        bias = gm.get_submodule(node.target).bias is not None
-        return node.args[0], f"{node.target}.weight", f"{node.target}.bias" if bias else None
+    params = _linear_module_params(gm, node)
+    if params is not None and len(node.args) == 1:
+        return node.args[0], *params
     if node.op == "call_function" and node.target is torch.nn.functional.linear and len(node.args) in (2, 3):
         return node.args[0], node.args[1], node.args[2] if len(node.args) == 3 else None
     return None
@@ -217,10 +224,9 @@ def rewrite(gm: torch.fx.GraphModule) -> int:
             node.op, node.target = "call_function", _METHODS[node.target]
             count += 1
         elif node.op == "call_module":
-            sub = gm.get_submodule(node.target)
-            if type(sub) is torch.nn.Linear:
-                weight = f"{node.target}.weight"
-                bias = f"{node.target}.bias" if sub.bias is not None else None
+            params = _linear_module_params(gm, node)
+            if params is not None:
+                weight, bias = params
                 with gm.graph.inserting_before(node):
                     w = gm.graph.get_attr(weight)
                     b = gm.graph.get_attr(bias) if bias else None

@@ -209,9 +209,12 @@ def linear_pair(x: Any, w1: Any, b1: Any, s: Any, c: Any, w2: Any, b2: Any, prod
     """`linear(x, w1, b1) + linear(s @ c, w2, b2)` (with `relu`: relu of it), a GraphSAGE
     layer's self and neighbour terms, `product` being how the graph spelled `s @ c`. With `s`
     sparse this is s @ (c w2ᵀ) + (x w1ᵀ + b1 + b2): the neighbour product reassociated where
-    that adds no work (w2 has no more rows than columns), then one compiled SpMM whose rows
-    start at the self term and end with the relu, so neither the sum nor the relu is a pass
-    of its own. Anything else runs the layer as written, through the other wrappers."""
+    that adds no work (w2 has no more rows than columns), then one `sparse_mm` whose rows
+    start at the self term and end with the relu (compiled, or dense when the dispatcher says
+    so), so neither the sum nor the relu is a pass of its own. Anything else runs the layer as
+    written, through the other wrappers."""
+    from treadle.runtime.dispatch import pruned_view
+
     weights = (w1, w2) + tuple(t for t in (b1, b2) if t is not None)
     if (
         isinstance(s, torch.Tensor) and isinstance(c, torch.Tensor) and isinstance(x, torch.Tensor)
@@ -219,18 +222,11 @@ def linear_pair(x: Any, w1: Any, b1: Any, s: Any, c: Any, w2: Any, b2: Any, prod
         and all(isinstance(t, torch.Tensor) and t.layout == torch.strided and t.dtype == s.dtype for t in (x, *weights))
         and w1.dim() == w2.dim() == 2 and w2.shape[0] <= w2.shape[1] and w1.shape[0] == w2.shape[0]
         and not (torch.is_grad_enabled() and any(t.requires_grad for t in (x, c, *weights)))
+        and pruned_view(w1, x.shape[0]) is None and pruned_view(w2, c.shape[0]) is None
     ):
-        from treadle.runtime.dispatch import choose_spmm, pruned_view
-
-        view = _cached(s)
-        if (view is not None and pruned_view(w1, x.shape[0]) is None and pruned_view(w2, c.shape[0]) is None
-                and not choose_spmm(view, w2.shape[0]).use_dense):
-            from treadle.runtime.kernels import spmm
-
-            bias = b1 if b2 is None else (b2 if b1 is None else b1 + b2)
-            self_term = x @ w1.t() if bias is None else torch.addmm(bias, x, w1.t())
-            STATS["compiled"] += 1
-            return torch.from_numpy(spmm(view, _np(c @ w2.t()), relu=relu, addend=_np(self_term)))
+        bias = b1 if b2 is None else (b2 if b1 is None else b1 + b2)
+        self_term = x @ w1.t() if bias is None else torch.addmm(bias, x, w1.t())
+        return sparse_mm(s, c @ w2.t(), _PRODUCTS[product], relu=relu, addend=self_term)
     out = linear(x, w1, b1) + linear(sparse_mm(s, c, _PRODUCTS[product]), w2, b2)
     return torch.relu(out) if relu else out
 
