@@ -63,6 +63,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--json", dest="json_path")
     ap.add_argument("--models-only", action="store_true", help="only the end-to-end model rows (no kernel suite, no compile times)")
+    ap.add_argument("--only", action="append", default=[], metavar="TEXT",
+                    help="only the kernel rows whose case contains TEXT (repeatable; e.g. 'sddmm', 'rmat-s14'); no model rows or compile times")
     args = ap.parse_args(argv)
     _setup_threads(args.threads)
 
@@ -88,6 +90,8 @@ def main(argv=None) -> int:
         return Tensor(m.shape, csr, [LevelStorage(None, None), LevelStorage(m.indptr.astype(np.int64), m.indices.astype(np.int64))], np.ascontiguousarray(m.data))
 
     def emit(case: str, ours_fn, peer_fns: dict, repeats: int | None = None) -> None:
+        if args.only and not any(text in case for text in args.only):
+            return
         times = interleaved_ms({"ours": ours_fn, **peer_fns}, repeats or args.repeats)
         ours = times.pop("ours")
         peers = times
@@ -180,9 +184,8 @@ def main(argv=None) -> int:
                 "scipy": lambda: a + b2,
             })
 
-    models = run_models(args, rng)
-    rows += models
-    compile_rows = compile_times() if not args.models_only else []
+    rows += run_models(args, rng) if not args.only else []
+    compile_rows = compile_times() if not (args.models_only or args.only) else []
     ratios = [r["vs_torch_sparse"] for r in rows if r.get("vs_torch_sparse") and not r["case"].startswith("model")]
     if ratios:
         print(f"# geomean vs torch.sparse over kernels: {math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}x")

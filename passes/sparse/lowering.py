@@ -318,11 +318,13 @@ class StatementLowering:
         if self.out_enc is None or self.pattern is not None:
             once = self.pattern is None and self._addend is None and self._writes_each_point_once(terms)
             needs_fill = not (once and all(arg.encoding is None for arg in self.args.values()))
+            if self.pattern is not None and self._visits_each_pattern_position_once():
+                needs_fill = False
             self._row_fill = needs_fill and self._fills_by_row()
             if needs_fill and not self._row_fill:
                 self._fill_zero()
             if self.pattern is not None:
-                sink = self._accumulate_pattern
+                sink = self._accumulate_pattern if needs_fill else self._store_pattern
             else:
                 sink = self._store_dense if once else self._accumulate_dense
             for term in terms:
@@ -453,6 +455,21 @@ class StatementLowering:
         old = b.op(f"memref.load {ref}", "o")
         new = b.op(f"arith.addf {old}, {value} : {self.et}", "o")
         b.line(f"memref.store {new}, {ref}")
+
+    def _store_pattern(self, value: str, index_values: dict[str, str]) -> None:
+        self.b.line(f"memref.store {value}, {self.out}[{self._pattern_pos}] : {self.out_type}")
+
+    def _visits_each_pattern_position_once(self) -> bool:
+        """The pattern operand is the only sparse one (no intersection skips a position), it
+        is unblocked, no loop is tiled, and the output's indices are the outer loops (every
+        summed loop runs inside one position): then each output value is computed exactly
+        once and stored, with no zero fill before and no load-add-store (SDDMM)."""
+        if self.sparse_names != {self.pattern} or self.tiles:
+            return False
+        if any(lv.block_op.data for lv in self.args[self.pattern].encoding.levels):  # type: ignore[union-attr]
+            return False
+        lhs = self.op.lhs_indices
+        return set(self.order[: len(lhs)]) == set(lhs)
 
     def _writes_each_point_once(self, terms: list[ExprAttr]) -> bool:
         """One term, no summed index and no sparse operand that may repeat a coordinate: each
@@ -1107,8 +1124,13 @@ class StatementLowering:
             lo = self._load_pos(c, c.pos)
             nxt = b.op(f"arith.addi {c.pos}, {b.const(1)} : index", "p")
             hi = self._load_pos(c, nxt)
+            unrolled = None
             if self._unrollable(var, variables[k + 1 :], cursors, symbolic):
-                lo = self._unrolled_positions(term, variables, k, cursors, values, sink, c, lo, hi)
+                unrolled = self._unrolled_positions
+            elif self._jams_into_reduction(var, variables[k + 1 :], cursors, c, symbolic):
+                unrolled = self._unrolled_dot_products
+            if unrolled is not None:
+                lo = unrolled(term, variables, k, cursors, values, sink, c, lo, hi)
                 for cur, (lvl, pos) in zip(cursors, saved):
                     cur.level, cur.pos = lvl, pos
             q = b.fresh("q")
@@ -1207,21 +1229,30 @@ class StatementLowering:
                     return False
         return True
 
-    def _unrolled_positions(self, term, variables, k, cursors, values, sink, c: _Cursor, lo: str, hi: str) -> str:
-        """The main loop over positions [lo, lo + U*floor((hi-lo)/U)) in steps of U, each step
-        U lanes; returns where the remainder loop starts."""
-        b, u = self.b, self.unroll
-        var = variables[k]
-        span = b.op(f"arith.subi {hi}, {lo} : index", "span")
-        whole = b.op(f"arith.divui {span}, {b.const(u)} : index", "span")
-        covered = b.op(f"arith.muli {whole}, {b.const(u)} : index", "span")
-        main_hi = b.op(f"arith.addi {lo}, {covered} : index", "span")
-        q = b.fresh("qu")
-        b.line(f"scf.for {q} = {lo} to {main_hi} step {b.const(u)} {{")
-        b.depth += 1
+    def _jams_into_reduction(self, var: _Var, later: list[_Var], cursors: list[_Cursor], c: _Cursor, symbolic: bool) -> bool:
+        """The other unroll-and-jam: a loop over the last level's positions of one sparse
+        operand whose index is an output index, with one summed loop over dense operands only
+        inside it (SDDMM's `k`). Each position is then one dot product with a single
+        accumulator — a chain of dependent adds; U positions per step give U independent
+        accumulators in one pass over `k` (and share the loads of the row's dense factor)."""
+        if self.unroll < 2 or symbolic or var.kind != "plain" or var.index not in self.op.lhs_indices:
+            return False
+        if self.out_enc is not None and self.pattern is None:
+            return False
+        if len(later) != 1 or later[0].kind != "plain" or later[0].index in self.op.lhs_indices:
+            return False
+        if c.level + 1 != len(c.arg.encoding.levels):  # type: ignore[union-attr]
+            return False
+        summed = later[0].index
+        return not any(x.arg.encoding is not None and summed in x.access.index_names for x in cursors)
+
+    def _lanes(self, var: _Var, cursors: list[_Cursor], values: dict[str, str], c: _Cursor, q: str) -> list:
+        """The U lanes of an unrolled position loop's step at `q`: for each, copies of the
+        cursors with `c` on position q + lane, and the index values there."""
+        b = self.b
         lanes = []
         level = c.level
-        for lane in range(u):
+        for lane in range(self.unroll):
             at = q if lane == 0 else b.op(f"arith.addi {q}, {b.const(lane)} : index", "qu")
             c.pos, c.level = at, level
             coordinate = self._load_crd(c, at)
@@ -1230,6 +1261,68 @@ class StatementLowering:
             for x in copies:
                 self._locate_bound(x, lane_values)
             lanes.append((copies, lane_values))
+        return lanes
+
+    def _unrolled_main_loop(self, lo: str, hi: str) -> tuple[str, str]:
+        """Opens `scf.for q = lo to main_hi step U` over the whole steps of [lo, hi); returns
+        (q, main_hi), main_hi being where the remainder loop starts."""
+        b, u = self.b, self.unroll
+        span = b.op(f"arith.subi {hi}, {lo} : index", "span")
+        whole = b.op(f"arith.divui {span}, {b.const(u)} : index", "span")
+        covered = b.op(f"arith.muli {whole}, {b.const(u)} : index", "span")
+        main_hi = b.op(f"arith.addi {lo}, {covered} : index", "span")
+        q = b.fresh("qu")
+        b.line(f"scf.for {q} = {lo} to {main_hi} step {b.const(u)} {{")
+        b.depth += 1
+        return q, main_hi
+
+    def _unrolled_dot_products(self, term, variables, k, cursors, values, sink, c: _Cursor, lo: str, hi: str) -> str:
+        """U positions per step, their U sums over the inner loop carried together (marked
+        reassociable: the C backend vectorizes each), then each lane's factors that do not
+        depend on the summed index and its output."""
+        b, u = self.b, self.unroll
+        q, main_hi = self._unrolled_main_loop(lo, hi)
+        lanes = self._lanes(variables[k], cursors, values, c, q)
+        summed = variables[k + 1]
+        varying, invariant = _split_invariant(term, summed.index)
+        zero = b.const(0.0, self.et)
+        accs = [b.fresh("acc") for _ in range(u)]
+        sums = b.fresh("sum")
+        iv = b.fresh(summed.index)
+        inits = ", ".join(f"{a} = {zero}" for a in accs)
+        types = ", ".join([self.et] * u)
+        b.line(f"{sums}:{u} = scf.for {iv} = {b.const(0)} to {b.const(summed.extent)} step {b.const(1)} iter_args({inits}) -> ({types}) {{")
+        b.depth += 1
+        totals = []
+        for acc, (copies, lane_values) in zip(accs, lanes):
+            inner = {**lane_values, summed.name: iv}
+            captured: list[str] = []
+            self._innermost(varying, copies, inner, lambda v, _vals: captured.append(v), False)
+            totals.append(b.op(f"arith.addf {acc}, {captured[0]} fastmath<reassoc> : {self.et}", "s"))
+        b.line(f"scf.yield {', '.join(totals)} : {types}")
+        b.depth -= 1
+        b.line("}")
+        for lane, (copies, lane_values) in enumerate(lanes):
+            out_values = dict(lane_values)
+            for index in self.op.lhs_indices:
+                self._index_value(index, out_values)
+            total = f"{sums}#{lane}"
+            for factor in invariant:
+                total = b.op(f"arith.mulf {self._invariant_value(factor, copies, out_values)}, {total} : {self.et}", "f")
+            if self.pattern is not None:
+                self._pattern_pos = next(x.pos for x in copies if x.access.tensor.data == self.pattern)
+            sink(total, out_values)
+        b.depth -= 1
+        b.line("}")
+        return main_hi
+
+    def _unrolled_positions(self, term, variables, k, cursors, values, sink, c: _Cursor, lo: str, hi: str) -> str:
+        """The main loop over positions [lo, lo + U*floor((hi-lo)/U)) in steps of U, each step
+        U lanes; returns where the remainder loop starts."""
+        b = self.b
+        var = variables[k]
+        q, main_hi = self._unrolled_main_loop(lo, hi)
+        lanes = self._lanes(var, cursors, values, c, q)
         self._lanes_nest(term, variables, k + 1, lanes, sink)
         b.depth -= 1
         b.line("}")

@@ -1,11 +1,18 @@
-"""`sparse-unroll{factor=4}`: unroll-and-jam the innermost sparse reduction loop.
+"""`sparse-unroll{factor=4}`: unroll-and-jam the innermost sparse loop.
 
 Why: in SpMM `C(i, k) += A(i, j) * B(j, k)` each stored A(i, j) updates the whole output row
 C(i, :) — a load and a store per element of the row per nonzero. Unrolling the loop over A's
 positions by U and jamming the copies into the dense `k` loop does U multiply-adds per load and
 store of C(i, k) and gives the vectorizer U independent streams of B. It applies where the loop
 runs over one compressed level's positions, its index is summed (not an output index) and one
-or more dense loops, and only dense loops, are inside it; elsewhere the statement keeps its loops and `sparse.note` says why.
+or more dense loops, and only dense loops, are inside it.
+
+In SDDMM `C(i, j) = A(i, j) * D(i, k) * E(j, k)` the innermost sparse loop is an output index
+and each position is one dot product over `k`: one accumulator, a chain of dependent adds.
+Unrolling the position loop by U and jamming the copies into the `k` loop carries U
+independent sums and loads D(i, k) once for all of them. It applies where one dense summed loop,
+over dense operands only, is inside. Elsewhere the statement keeps its loops and `sparse.note`
+says why.
 """
 
 from dataclasses import dataclass
@@ -15,8 +22,9 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern, op_type_rewrite_pattern
 
-from treadle.dialects.sparse import AssignOp
+from treadle.dialects.sparse import AssignOp, encoding_of
 from treadle.errors import PipelineError
+from treadle.passes.sparse.lowering import pattern_source
 from treadle.passes.sparse.order import choose_order, sparse_accesses
 from treadle.passes.sparse.schedule_util import schedule_of, with_schedule
 
@@ -40,12 +48,18 @@ def unroll_candidate(op: AssignOp) -> tuple[str, str]:
     if not driven:
         return "", "no sparse loop"
     index = driven[-1]
-    if index in op.lhs_indices:
-        return "", f"the innermost sparse loop '{index}' is not a reduction"
-    if order[-1] == index:
-        return "", f"no dense loop inside '{index}' to jam into (its scalar sum is vectorized)"
     if sum(i == index for i in iterated) > 1:
         return "", f"'{index}' co-iterates several sparse levels"
+    inner = order[order.index(index) + 1 :]
+    if index in op.lhs_indices:
+        sparse_indices = {i for access, _ in sparse_accesses(op) for i in access.index_names}
+        if pattern_source(op) is None and encoding_of(op.result.type) is not None:
+            return "", f"the innermost sparse loop '{index}' is an output index of an assembled sparse output"
+        if len(inner) != 1 or inner[0] in op.lhs_indices or inner[0] in sparse_indices:
+            return "", f"the innermost sparse loop '{index}' is an output index without one dense summed loop inside"
+        return index, ""
+    if not inner:
+        return "", f"no dense loop inside '{index}' to jam into (its scalar sum is vectorized)"
     return index, ""
 
 

@@ -52,8 +52,10 @@ func.func @spmm(%A: tensor<8x16xf64, #csr>, %B: tensor<16x32xf64>) -> tensor<8x3
 // SDDMM into the mask's (CSR) pattern: the output values sit at the mask's positions, so the
 // kernel writes a values array and reuses the mask's pos/crd. M(i, j) does not depend on the
 // summed k: it is loaded once and multiplies the finished dot product (one multiply per entry).
+// The mask is the only sparse operand and k is summed inside each (i, j): every position is
+// computed once, so its value is stored, with no zero fill before the loops and no load-add.
 // CHECK-LABEL: func.func @sddmm(%M_pos1: memref<?xi64>, %M_crd1: memref<?xi64>, %M_vals: memref<?xf64>, %D_vals: memref<8x4xf64>, %E_vals: memref<4x16xf64>, %C_vals: memref<?xf64>)
-// CHECK: memref.store %{{.*}}, %C_vals
+// CHECK-NOT: memref.store
 // CHECK: memref.load %M_pos1
 // CHECK: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: memref.load %M_crd1[%[[Q]]]
@@ -65,11 +67,22 @@ func.func @spmm(%A: tensor<8x16xf64, #csr>, %B: tensor<16x32xf64>) -> tensor<8x3
 // CHECK: scf.yield
 // CHECK: %[[MV:.*]] = memref.load %M_vals[%[[Q]]]
 // CHECK: %[[PROD:.*]] = arith.mulf %[[MV]], %[[SUM]]
-// CHECK: %[[OLD:.*]] = memref.load %C_vals[%[[Q]]]
-// CHECK: arith.addf %[[OLD]], %[[PROD]]
-// CHECK: memref.store %{{.*}}, %C_vals[%[[Q]]]
+// CHECK-NEXT: memref.store %[[PROD]], %C_vals[%[[Q]]]
 func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x16xf64>) -> tensor<8x16xf64, #csr> {
   %C = sparse.assign C(i, j) = M(i, j) * D(i, k) * E(k, j) where M = %M, D = %D, E = %E : tensor<8x16xf64, #csr>, tensor<8x4xf64>, tensor<4x16xf64> -> tensor<8x16xf64, #csr>
+  func.return %C : tensor<8x16xf64, #csr>
+}
+
+// The same with k outside j: each position is visited once per k, so the values are zeroed
+// first and accumulated.
+// CHECK-LABEL: func.func @sddmm_k_outside
+// CHECK: scf.for %[[Z:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT: memref.store %{{.*}}, %C_vals[%[[Z]]]
+// CHECK: %[[OLD:.*]] = memref.load %C_vals[%[[Q:.*]]]
+// CHECK: arith.addf %[[OLD]], %{{.*}}
+// CHECK: memref.store %{{.*}}, %C_vals[%[[Q]]]
+func.func @sddmm_k_outside(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x16xf64>) -> tensor<8x16xf64, #csr> {
+  %C = sparse.assign C(i, j) = M(i, j) * D(i, k) * E(k, j) where M = %M, D = %D, E = %E : tensor<8x16xf64, #csr>, tensor<8x4xf64>, tensor<4x16xf64> -> tensor<8x16xf64, #csr> schedule #sparse.schedule<order = [i, k, j]>
   func.return %C : tensor<8x16xf64, #csr>
 }
 

@@ -15,13 +15,14 @@ func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x1
 }
 
 // SpMM sums over A's positions with a dense loop inside: unrolled. SpMV has no inner loop to
-// jam into; SDDMM's sparse loop is an output index.
+// jam into. SDDMM's sparse loop is an output index with one dense summed loop inside: unrolled
+// (U dot products at once).
 // CHECK-LABEL: func.func @spmm
 // CHECK: schedule #sparse.schedule<order = [i, j, k], unroll = 4>
 // CHECK-LABEL: func.func @spmv
 // CHECK: sparse.note = "not unrolled: no dense loop inside 'j' to jam into (its scalar sum is vectorized)"
 // CHECK-LABEL: func.func @sddmm
-// CHECK: sparse.note = "not unrolled: the innermost sparse loop 'j' is not a reduction"
+// CHECK: schedule #sparse.schedule<order = [i, j, k], unroll = 4>
 
 // The position loop steps by 2, two coordinates are loaded, one k loop updates C(i, k) once
 // with both products; a remainder loop takes the last position of an odd row.
@@ -39,4 +40,30 @@ func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x1
 // LOOPS: %[[OLD:.*]] = memref.load %C_out[%{{.*}}, %[[K]]]
 // LOOPS: arith.addf %[[OLD]], %[[BOTH]]
 // LOOPS: memref.store {{.*}}, %C_out
+// LOOPS: scf.for %{{.*}} = %[[MAIN]] to %[[HI]] step
+
+// SDDMM: the position loop steps by 2; both lanes' dot products are carried by one k loop
+// (two accumulators, each reassociable), then each is scaled by its M value and added to the
+// output at its column; a remainder loop takes the last position of an odd row.
+// LOOPS-LABEL: func.func @sddmm
+// LOOPS: %[[SPAN:.*]] = arith.subi %[[HI:.*]], %[[LO:.*]] : index
+// LOOPS: %[[MAIN:.*]] = arith.addi %[[LO]], %{{.*}} : index
+// LOOPS: scf.for %[[Q:.*]] = %[[LO]] to %[[MAIN]] step %[[TWO:.*]] {
+// LOOPS: %[[CR0:.*]] = memref.load %M_crd1[%[[Q]]]
+// LOOPS: %[[C0:.*]] = arith.index_cast %[[CR0]]
+// LOOPS: %[[Q1:.*]] = arith.addi %[[Q]], %{{.*}} : index
+// LOOPS: %[[CR1:.*]] = memref.load %M_crd1[%[[Q1]]]
+// LOOPS: %[[C1:.*]] = arith.index_cast %[[CR1]]
+// LOOPS: %[[S0:.*]], %[[S1:.*]] = scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A0:.*]] = %{{.*}}, %[[A1:.*]] = %{{.*}}) -> (f64, f64) {
+// LOOPS: memref.load %E_vals[%[[K]], %[[C0]]]
+// LOOPS: arith.addf %[[A0]], %{{.*}} fastmath<reassoc> : f64
+// LOOPS: memref.load %E_vals[%[[K]], %[[C1]]]
+// LOOPS: arith.addf %[[A1]], %{{.*}} fastmath<reassoc> : f64
+// LOOPS: scf.yield
+// LOOPS: %[[M0:.*]] = memref.load %M_vals[%[[Q]]]
+// LOOPS: arith.mulf %[[M0]], %[[S0]]
+// LOOPS: memref.store {{.*}}, %C_out[%{{.*}}, %[[C0]]]
+// LOOPS: %[[M1:.*]] = memref.load %M_vals[%[[Q1]]]
+// LOOPS: arith.mulf %[[M1]], %[[S1]]
+// LOOPS: memref.store {{.*}}, %C_out[%{{.*}}, %[[C1]]]
 // LOOPS: scf.for %{{.*}} = %[[MAIN]] to %[[HI]] step
