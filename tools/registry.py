@@ -15,6 +15,12 @@ def _sparse_dialect():
     return Sparse
 
 
+def _cpu_dialect():
+    from treadle.dialects.cpu import Cpu
+
+    return Cpu
+
+
 def _warp_dialect():
     from treadle.dialects.warp import Warp
 
@@ -24,6 +30,7 @@ def _warp_dialect():
 # name -> () -> xdsl Dialect
 DIALECTS: dict[str, Callable[[], Any]] = {
     "sparse": _sparse_dialect,
+    "cpu": _cpu_dialect,
     "warp": _warp_dialect,
 }
 

@@ -21,6 +21,7 @@ from treadle.backends.c.omp import combiner_operator, omp_request, reduction_ope
 from treadle.backends.c.prelude import prelude
 from treadle.backends.c.scalar import SCALAR_OPS, constant_expr
 from treadle.backends.c.source import CSource
+from treadle.dialects.cpu import PrefetchOp
 from treadle.errors import CompileError
 
 _C_KEYWORDS = frozenset(
@@ -284,6 +285,9 @@ class _FunctionEmitter:
     def emit_store(self, op: memref.StoreOp) -> None:
         self.line(f"{self.element(op.memref, op.indices)} = {self.expr(op.value)};")
 
+    def emit_prefetch(self, op: PrefetchOp) -> None:
+        self.line(f"__builtin_prefetch(&{self.element(op.memref, op.indices)}, 0, 3);")
+
     def emit_alloc(self, op: memref.AllocOp | memref.AllocaOp) -> None:
         result = op.memref
         assert isinstance(result.type, MemRefType)
@@ -523,6 +527,7 @@ def _clobbers(targets: list[tuple[str, ...]], sources: list[tuple[str, ...]]) ->
 _HANDLERS = {
     memref.LoadOp: _FunctionEmitter.emit_load,
     memref.StoreOp: _FunctionEmitter.emit_store,
+    PrefetchOp: _FunctionEmitter.emit_prefetch,
     memref.AllocOp: _FunctionEmitter.emit_alloc,
     memref.AllocaOp: _FunctionEmitter.emit_alloc,
     memref.DeallocOp: _FunctionEmitter.emit_dealloc,

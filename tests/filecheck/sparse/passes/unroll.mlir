@@ -1,5 +1,6 @@
 // RUN: treadle-opt %s -p 'sparse-order-loops,sparse-unroll{factor=4}' | filecheck %s
 // RUN: treadle-opt %s -p 'sparse-order-loops,sparse-unroll{factor=2},sparse-to-loops{strict=false}' | filecheck %s --check-prefix=LOOPS
+// RUN: treadle-opt %s -p 'sparse-order-loops,sparse-unroll{factor=4},sparse-to-loops{strict=false}' | filecheck %s --check-prefix=PF
 #csr = #sparse.encoding<{map = (i, j) -> (i : dense, j : compressed)}>
 func.func @spmm(%A: tensor<8x16xf64, #csr>, %B: tensor<16x64xf64>) -> tensor<8x64xf64> {
   %C = sparse.assign C(i, k) = A(i, j) * B(j, k) where A = %A, B = %B : tensor<8x16xf64, #csr>, tensor<16x64xf64> -> tensor<8x64xf64>
@@ -67,3 +68,31 @@ func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x1
 // LOOPS: arith.mulf %[[M1]], %[[S1]]
 // LOOPS: memref.store {{.*}}, %C_out[%{{.*}}, %[[C1]]]
 // LOOPS: scf.for %{{.*}} = %[[MAIN]] to %[[HI]] step
+
+// With f32 rows of 32 (128 bytes, two cache lines) gathered by A's coordinates, each unrolled
+// step prefetches, for each lane, both lines of the row 8 positions ahead (clamped to the last
+// stored entry); the dense row D(i, :) is not gathered and not prefetched.
+// PF-LABEL: func.func @spmm32
+// PF: scf.for %[[Q:qu[_0-9]*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// PF: %[[N:.*]] = memref.dim %A_crd1, %{{.*}} : memref<?xi64>
+// PF: %[[LAST:.*]] = arith.subi %[[N]], %{{.*}} : index
+// PF: %[[AHEAD:.*]] = arith.addi %[[Q]], %[[EIGHT:.*]] : index
+// PF: %[[AT:.*]] = arith.minui %[[AHEAD]], %[[LAST]] : index
+// PF: %[[CR:.*]] = memref.load %A_crd1[%[[AT]]]
+// PF: %[[C:.*]] = arith.index_cast %[[CR]]
+// PF: cpu.prefetch %B_vals[%[[C]], %{{.*}}] : memref<64x32xf32>
+// PF: cpu.prefetch %B_vals[%[[C]], %{{.*}}] : memref<64x32xf32>
+// PF-NOT: cpu.prefetch %B_vals[%[[C]]
+// PF: scf.for %{{.*}} = %{{.*}} to %{{.*}} step
+// PF-LABEL: func.func @sddmm32
+// PF: cpu.prefetch %ET_vals
+// PF-NOT: cpu.prefetch %D_vals
+// PF: func.return
+func.func @spmm32(%A: tensor<8x64xf32, #csr>, %B: tensor<64x32xf32>) -> tensor<8x32xf32> {
+  %C = sparse.assign C(i, k) = A(i, j) * B(j, k) where A = %A, B = %B : tensor<8x64xf32, #csr>, tensor<64x32xf32> -> tensor<8x32xf32>
+  func.return %C : tensor<8x32xf32>
+}
+func.func @sddmm32(%M: tensor<8x64xf32, #csr>, %D: tensor<8x32xf32>, %ET: tensor<64x32xf32>) -> tensor<8x64xf32, #csr> {
+  %C = sparse.assign C(i, j) = M(i, j) * D(i, k) * ET(j, k) where M = %M, D = %D, ET = %ET : tensor<8x64xf32, #csr>, tensor<8x32xf32>, tensor<64x32xf32> -> tensor<8x64xf32, #csr>
+  func.return %C : tensor<8x64xf32, #csr>
+}
