@@ -54,6 +54,10 @@ PREFETCH_ROW_BYTES = 256
 """Gathered rows up to this long are prefetched (4 cache lines). Rows of 512 bytes (SpMM N = 128)
 gained nothing: after a row's first line the hardware prefetcher follows it."""
 CACHE_LINE_BYTES = 64
+ROW_BUFFER_BYTES = 256
+"""Dense output rows up to this long (SpMM with N <= 64 in f32) accumulate in a row buffer (8 AVX2
+registers at most); longer rows accumulate in the output itself: with 512-byte rows (N = 128) in a buffer
+the compiler spilled it and SpMM ran 2-4x slower on the suite."""
 
 
 class NotSupportedError(Error):
@@ -277,6 +281,8 @@ class StatementLowering:
         self.chunk = self.schedule.chunk.data if self.schedule is not None else 0
         self.unroll = self.schedule.unroll.data if self.schedule is not None else 1
         self.pattern = pattern_source(op)
+        self._use_row_buffer = False
+        self._row_buffer = ""
         if self.out_enc is not None and self.pattern is None:
             levels = [(lv.dim.data, lv.kind.data, lv.block_op.data) for lv in self.out_enc.levels]
             if levels != [(0, "dense", ""), (1, "compressed", "")]:
@@ -328,6 +334,9 @@ class StatementLowering:
             if self.pattern is not None and self._visits_each_pattern_position_once():
                 needs_fill = False
             self._row_fill = needs_fill and self._fills_by_row()
+            row_bytes = _product(self.out_shape[1:]) * (8 if self.et == "f64" else 4)
+            self._use_row_buffer = self._row_fill and not once and len(terms) == 1 and len(self.out_shape) >= 2 \
+                and row_bytes <= ROW_BUFFER_BYTES
             if needs_fill and not self._row_fill:
                 self._fill_zero()
             if self.pattern is not None:
@@ -385,10 +394,39 @@ class StatementLowering:
             b.line(f"scf.for {z} = {b.const(0)} to {b.const(extent)} step {b.const(1)} {{")
             b.depth += 1
             ivs.append(z)
-        body(f"{self.out}[{', '.join(ivs)}] : {self.out_type}", ivs)
+        body(self._dense_ref(ivs), ivs)
         for _ in self.out_shape[1:]:
             b.depth -= 1
             b.line("}")
+
+    def _dense_ref(self, idx: list[str]) -> str:
+        """`memref[indices] : type` of a dense output element; in the row buffer while one is
+        open (the row index dropped)."""
+        if self._row_buffer:
+            return f"{self._row_buffer}[{', '.join(idx[1:])}] : {self._row_buffer_type}"
+        return f"{self.out}[{', '.join(idx)}] : {self.out_type}"
+
+    def _open_row_buffer(self) -> None:
+        """A row of at most ROW_BUFFER_BYTES is accumulated in a buffer local to the row's
+        iteration (`memref.alloca`, a C array the compiler keeps in registers) instead of in
+        the output, then stored once: the output row is not loaded and stored per update (SpMM
+        with N = 32 loads and stores C(i, :) once per U nonzeros otherwise)."""
+        shape = "x".join(str(d) for d in self.out_shape[1:])
+        self._row_buffer_type = f"memref<{shape}x{self.et}>"
+        self._row_buffer = self.b.op(f"memref.alloca() : {self._row_buffer_type}", "row")
+
+    def _close_row_buffer(self, iv: str) -> None:
+        """Store the finished row buffer into the output's row `iv`, applying the row
+        epilogue's `f` on the way (one pass over the row)."""
+
+        def store(ref: str, ivs: list[str]) -> None:
+            value = self.b.op(f"memref.load {ref}", "o")
+            if self._epilogue:
+                value = self._unary(self._epilogue, value)
+            self.b.line(f"memref.store {value}, {self.out}[{', '.join(ivs)}] : {self.out_type}")
+
+        self._over_row(iv, store)
+        self._row_buffer = ""
 
     def _apply_epilogue(self, iv: str) -> None:
         """out[iv, ...] = f(out[iv, ...]) over the row (all its other dimensions)."""
@@ -492,12 +530,12 @@ class StatementLowering:
     def _store_dense(self, value: str, index_values: dict[str, str]) -> None:
         b = self.b
         idx = [index_values[i] for i in self.op.lhs_indices] or [b.const(0)]
-        b.line(f"memref.store {value}, {self.out}[{', '.join(idx)}] : {self.out_type}")
+        b.line(f"memref.store {value}, {self._dense_ref(idx)}")
 
     def _accumulate_dense(self, value: str, index_values: dict[str, str]) -> None:
         b = self.b
         idx = [index_values[i] for i in self.op.lhs_indices] or [b.const(0)]
-        ref = f"{self.out}[{', '.join(idx)}] : {self.out_type}"
+        ref = self._dense_ref(idx)
         old = b.op(f"memref.load {ref}", "o")
         new = b.op(f"arith.addf {old}, {value} : {self.et}", "o")
         b.line(f"memref.store {new}, {ref}")
@@ -1119,6 +1157,8 @@ class StatementLowering:
             b.depth += 1
             values = {**values, var.name: iv}
             if outer and getattr(self, "_row_fill", False) and var.index == self.op.lhs_indices[0]:
+                if self._use_row_buffer:
+                    self._open_row_buffer()
                 self._fill_row(iv)
                 self._row_fill = False  # later terms accumulate into the zeroed rows
         elif len(iterators) == 1 and iterators[0].arg.encoding.levels.data[iterators[0].level].kind.data == "singleton":  # type: ignore[union-attr]
@@ -1209,8 +1249,11 @@ class StatementLowering:
         self._after_bind(term, variables, k, cursors, values, sink, symbolic)
         for c, (lvl, pos) in zip(cursors, saved):
             c.level, c.pos = lvl, pos
-        if outer and self._epilogue and not iterators and var.index == self.op.lhs_indices[0]:
-            self._apply_epilogue(values[var.name])
+        if outer and not iterators and (self._row_buffer or self._epilogue) and var.index == self.op.lhs_indices[0]:
+            if self._row_buffer:
+                self._close_row_buffer(values[var.name])
+            elif self._epilogue:
+                self._apply_epilogue(values[var.name])
         for _ in range(closers):
             b.depth -= 1
             b.line("}" + suffix)
@@ -1592,6 +1635,13 @@ def _split_invariant(term: ExprAttr, index: str) -> tuple[ExprAttr, list[ExprAtt
     for f in varying[1:]:
         product = BinaryAttr("mul", product, f)
     return product, invariant
+
+
+def _product(dims) -> int:
+    n = 1
+    for d in dims:
+        n *= d
+    return n
 
 
 def _unary_text(b: _Builder, fn: str, x: str, et: str) -> str:

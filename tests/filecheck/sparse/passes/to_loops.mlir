@@ -36,14 +36,19 @@ func.func @spmv(%A: tensor<8x16xf64, #csr>, %x: tensor<16xf64>) -> tensor<8xf64>
   func.return %y : tensor<8xf64>
 }
 
-// SpMM CSR x dense: the dense k loop is innermost.
+// SpMM CSR x dense: the dense k loop is innermost. C's row (32 f64, 256 bytes) accumulates in
+// a buffer local to the row's iteration, stored into C when the row is done.
 // CHECK-LABEL: func.func @spmm
-// CHECK: memref.store %{{.*}}, %C_out
+// CHECK: %[[ROW:.*]] = memref.alloca() : memref<32xf64>
+// CHECK: memref.store %{{.*}}, %[[ROW]]
 // CHECK: memref.load %A_pos1
 // CHECK: scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: memref.load %A_vals[%[[Q]]]
 // CHECK: memref.load %B_vals[%{{.*}}, %[[K]]]
+// CHECK: memref.store %{{.*}}, %[[ROW]][%[[K]]]
+// CHECK: %[[V:.*]] = memref.load %[[ROW]]
+// CHECK-NEXT: memref.store %[[V]], %C_out
 func.func @spmm(%A: tensor<8x16xf64, #csr>, %B: tensor<16x32xf64>) -> tensor<8x32xf64> {
   %C = sparse.assign C(i, k) = A(i, j) * B(j, k) where A = %A, B = %B : tensor<8x16xf64, #csr>, tensor<16x32xf64> -> tensor<8x32xf64>
   func.return %C : tensor<8x32xf64>

@@ -45,7 +45,8 @@ func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x1
 
 // SDDMM: the position loop steps by 2; both lanes' dot products are carried by one k loop
 // (two accumulators, each reassociable), then each is scaled by its M value and added to the
-// output at its column; a remainder loop takes the last position of an odd row.
+// output at its column (here in the row buffer: a row of 16 f64 is 128 bytes); a remainder loop
+// takes the last position of an odd row.
 // LOOPS-LABEL: func.func @sddmm
 // LOOPS: %[[SPAN:.*]] = arith.subi %[[HI:.*]], %[[LO:.*]] : index
 // LOOPS: %[[MAIN:.*]] = arith.addi %[[LO]], %{{.*}} : index
@@ -63,10 +64,10 @@ func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x1
 // LOOPS: scf.yield
 // LOOPS: %[[M0:.*]] = memref.load %M_vals[%[[Q]]]
 // LOOPS: arith.mulf %[[M0]], %[[S0]]
-// LOOPS: memref.store {{.*}}, %C_out[%{{.*}}, %[[C0]]]
+// LOOPS: memref.store {{.*}}, %row[%[[C0]]]
 // LOOPS: %[[M1:.*]] = memref.load %M_vals[%[[Q1]]]
 // LOOPS: arith.mulf %[[M1]], %[[S1]]
-// LOOPS: memref.store {{.*}}, %C_out[%{{.*}}, %[[C1]]]
+// LOOPS: memref.store {{.*}}, %row[%[[C1]]]
 // LOOPS: scf.for %{{.*}} = %[[MAIN]] to %[[HI]] step
 
 // With f32 rows of 32 (128 bytes, two cache lines) gathered by A's coordinates, each unrolled
