@@ -69,7 +69,7 @@ class CompiledStatement:
             else:
                 storage = t.levels[int(role[3:])]
                 args.append(storage.pos if role.startswith("pos") else storage.crd)
-        result = self.kernel(*args)
+        result = self.kernel.call_prepared(*args)  # the written arrays are the fresh outputs above
         if self.pattern_of is not None:
             return Tensor(shape, self.out_encoding, tensors[self.pattern_of].levels, out)
         if out is not None:

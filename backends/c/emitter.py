@@ -17,7 +17,7 @@ from xdsl.traits import IsTerminator
 from xdsl.utils.exceptions import VerifyException
 
 from treadle.backends.c.abi import FunctionABI, ParamABI, param_abi, scalar_c_type
-from treadle.backends.c.omp import combiner_operator, omp_request, reduction_operator, simd_reductions
+from treadle.backends.c.omp import SIMD_ATTR, combiner_operator, omp_request, reduction_operator, simd_reductions
 from treadle.backends.c.prelude import prelude
 from treadle.backends.c.scalar import SCALAR_OPS, constant_expr
 from treadle.backends.c.source import CSource
@@ -380,6 +380,8 @@ class _FunctionEmitter:
         elif (simd := simd_reductions(body, carried, body.last_op.operands if body.last_op else ())) is not None:
             clauses = " ".join(f"reduction({o}:{t[0]})" for o, t in zip(simd, targets))
             self.line(f"#pragma omp simd {clauses}")
+        elif SIMD_ATTR in op.attributes and not carried:
+            self.line("#pragma omp simd")
         c = scalar_c_type(iv.type)
         lb, ub, step = self.expr(op.lb), self.expr(op.ub), self.expr(op.step)
         self.line(f"for ({c} {iv_name} = {lb}; {iv_name} < {ub}; {iv_name} += {step}) {{")

@@ -16,6 +16,11 @@ lowering's promise, not checked here.
 Independently, a sequential `scf.for` whose every loop-carried value is a float reduction by an
 op marked `fastmath<reassoc>` (or `fast`) gets `#pragma omp simd reduction(...)`: the IR allowed
 reassociation, so the vectorizer may split the sum into lanes.
+
+A sequential `scf.for` without loop-carried values marked `{treadle.simd}` gets a plain
+`#pragma omp simd`: the producer promises its iterations are independent, and the pragma
+makes gcc vectorize that loop rather than an enclosing one (where, over a short inner loop
+with strided accesses, it gathers).
 """
 
 from collections.abc import Sequence
@@ -29,6 +34,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from treadle.errors import CompileError
 
 OMP_ATTR = "treadle.omp"
+SIMD_ATTR = "treadle.simd"
 SCHEDULES = ("static", "dynamic", "guided", "auto", "runtime")
 
 _REDUCTION_OPS: dict[type[Operation], str] = {

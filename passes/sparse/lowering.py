@@ -41,6 +41,7 @@ from treadle.dialects.sparse import (
     EncodingAttr,
     ExprAttr,
     ReduceAttr,
+    ScheduleAttr,
     UnaryAttr,
     encoding_of,
 )
@@ -283,6 +284,9 @@ class StatementLowering:
         self.pattern = pattern_source(op)
         self._use_row_buffer = False
         self._row_buffer = ""
+        self.row_store = None
+        """When set, `row_store(iv, buffer, buffer_type, f)` stores a finished row buffer instead
+        of the plain store into the output (the row epilogue product, `_lower_row_linear`)."""
         if self.out_enc is not None and self.pattern is None:
             levels = [(lv.dim.data, lv.kind.data, lv.block_op.data) for lv in self.out_enc.levels]
             if levels != [(0, "dense", ""), (1, "compressed", "")]:
@@ -326,6 +330,12 @@ class StatementLowering:
 
     def generate(self) -> str:
         params = self.signature()
+        linear = self._row_linear()
+        if linear is not None:
+            self._lower_row_linear(*linear)
+            self.b.line("func.return")
+            body = "\n".join(self.b.const_lines + self.b.lines)
+            return f"func.func @{self.func_name}({', '.join(params)}) {{\n{body}\n}}\n"
         self._epilogue, self._addend, expr = self._row_parts()
         terms = expand_terms(expr, self.sparse_names)
         if self.out_enc is None or self.pattern is not None:
@@ -336,7 +346,10 @@ class StatementLowering:
             self._row_fill = needs_fill and self._fills_by_row()
             row_bytes = _product(self.out_shape[1:]) * (8 if self.et == "f64" else 4)
             self._use_row_buffer = self._row_fill and not once and len(terms) == 1 and len(self.out_shape) >= 2 \
-                and row_bytes <= ROW_BUFFER_BYTES
+                and (row_bytes <= ROW_BUFFER_BYTES or self.row_store is not None)
+            if self.row_store is not None and not self._use_row_buffer:
+                raise NotSupportedError("a row epilogue product needs the rows filled one at a time (row index first, "
+                                        "sparse operands storing it in a dense level)")
             if needs_fill and not self._row_fill:
                 self._fill_zero()
             if self.pattern is not None:
@@ -355,6 +368,116 @@ class StatementLowering:
         )
 
     # -- dense output --------------------------------------------------------------------
+
+    # -- row epilogue product ------------------------------------------------------------
+
+    def _row_linear(self) -> tuple[AssignOp, AccessAttr, AccessAttr | None] | None:
+        """`Bias(o) + sum[k](g(i, k) * W(k, o))` into a dense `C(i, o)`, where g holds a sum
+        (`relu(sum[j](A(i, j) * Y(j, k)))`: a GCN layer followed by the next layer's linear):
+        (the statement T(i, k) = g, W's access, Bias's access or None), else None. W and Bias
+        are dense; g must not use o."""
+        if self.out_enc is not None or len(self.out_shape) != 2:
+            return None
+        i, o = self.op.lhs_indices
+        expr, bias = self.op.expr, None
+        if isinstance(expr, BinaryAttr) and expr.operator.data == "add":
+            for b_, rest in ((expr.lhs, expr.rhs), (expr.rhs, expr.lhs)):
+                if isinstance(b_, AccessAttr) and b_.index_names == (o,) and b_.tensor.data not in self.sparse_names:
+                    bias, expr = b_, rest
+                    break
+        if not (isinstance(expr, ReduceAttr) and len(expr.index_names) == 1):
+            return None
+        k = expr.index_names[0]
+        body = expr.body
+        if not (isinstance(body, BinaryAttr) and body.operator.data == "mul"):
+            return None
+        for w, g in ((body.rhs, body.lhs), (body.lhs, body.rhs)):
+            if isinstance(w, AccessAttr) and w.index_names == (k, o) and w.tensor.data not in self.sparse_names:
+                break
+        else:
+            return None
+        if o in {x for a in g.accesses() for x in a.index_names} or not any(isinstance(n, ReduceAttr) for n in g.walk()):
+            return None
+        if set(g.free_indices()) != {i, k}:
+            return None
+        names = list(dict.fromkeys(a.tensor.data for a in g.accesses()))
+        et = self.op.result.type.get_element_type()  # type: ignore[attr-defined]
+        schedule = self.schedule
+        if schedule is not None:
+            schedule = ScheduleAttr([x for x in schedule.loop_order if x != o],
+                                    {x: v for x, v in schedule.tile_sizes.items() if x != o}, schedule.parallel.data,
+                                    schedule.omp.data, schedule.chunk.data, schedule.unroll.data)
+        inner = AssignOp("T", [i, k], g, {n: self.op.operand_named(n) for n in names},
+                         TensorType(et, [self.out_shape[0], self.ranges[k]]), schedule)
+        return inner, w, bias
+
+    def _lower_row_linear(self, inner_op: AssignOp, w: AccessAttr, bias: AccessAttr | None) -> None:
+        """The statement T(i, k) = g(i, k) lowered with its rows in a buffer, each finished row
+        then multiplied by W into C's row i (starting at Bias): C(i, :) = Bias + f(T(i, :)) W.
+        T is never stored; per row the product is K broadcasts of T(i, k) times W's row k,
+        vectorized over o."""
+        try:
+            inner = StatementLowering(inner_op, self.func_name)
+            inner.b = self.b
+            inner.signature()
+            inner.row_store = lambda iv, buf, buf_type, f: self._store_row_product(iv, buf, buf_type, f, w, bias)
+            inner._epilogue, inner._addend, expr = inner._row_parts()
+            terms = expand_terms(expr, inner.sparse_names)
+            if len(terms) != 1:
+                raise NotSupportedError("a row epilogue product of several terms")
+            inner._row_fill = inner._fills_by_row()
+            inner._use_row_buffer = inner._row_fill
+            if not inner._row_fill:
+                raise NotSupportedError("a row epilogue product needs the rows filled one at a time (row index "
+                                        "first, sparse operands storing it in a dense level)")
+            inner._term_nest(terms[0], inner._accumulate_dense, bound={})
+        finally:
+            inner_op.drop_all_references()
+
+    def _store_row_product(self, iv: str, buf: str, buf_type: str, f: str, w: AccessAttr, bias: AccessAttr | None) -> None:
+        """C(iv, :) = Bias + f(row) W: f applied to the row buffer in place, then for each k
+        the broadcast row[k] times W's row k added into an output row buffer, the loop over o
+        marked `treadle.simd` (its iterations are independent)."""
+        b = self.b
+        width, depth = self.out_shape[1], self.ranges[w.index_names[0]]
+        if f:
+            k0 = b.fresh("k")
+            b.line(f"scf.for {k0} = {b.const(0)} to {b.const(depth)} step {b.const(1)} {{")
+            value = b.op(f"memref.load {buf}[{k0}] : {buf_type}", "t")
+            b.line(f"  memref.store {self._unary(f, value)}, {buf}[{k0}] : {buf_type}")
+            b.line("}")
+        out_row_type = f"memref<{width}x{self.et}>"
+        row = b.op(f"memref.alloca() : {out_row_type}", "zrow")
+        o = b.fresh("o")
+        b.line(f"scf.for {o} = {b.const(0)} to {b.const(width)} step {b.const(1)} {{")
+        start = b.const(0.0, self.et)
+        if bias is not None:
+            arg = self.args[bias.tensor.data]
+            start = b.op(f"  memref.load {arg.vals}[{o}] : {arg.vals_type}", "bias")  # type: ignore[attr-defined]
+        b.line(f"  memref.store {start}, {row}[{o}] : {out_row_type}")
+        b.line("}")
+        k = b.fresh("k")
+        b.line(f"scf.for {k} = {b.const(0)} to {b.const(depth)} step {b.const(1)} {{")
+        b.depth += 1
+        t = b.op(f"memref.load {buf}[{k}] : {buf_type}", "t")
+        o2 = b.fresh("o")
+        b.line(f"scf.for {o2} = {b.const(0)} to {b.const(width)} step {b.const(1)} {{")
+        b.depth += 1
+        warg = self.args[w.tensor.data]
+        wv = b.op(f"memref.load {warg.vals}[{k}, {o2}] : {warg.vals_type}", "w")  # type: ignore[attr-defined]
+        prod = b.op(f"arith.mulf {t}, {wv} : {self.et}", "f")
+        old = b.op(f"memref.load {row}[{o2}] : {out_row_type}", "z")
+        new = b.op(f"arith.addf {old}, {prod} : {self.et}", "z")
+        b.line(f"memref.store {new}, {row}[{o2}] : {out_row_type}")
+        b.depth -= 1
+        b.line("} {treadle.simd}")
+        b.depth -= 1
+        b.line("}")
+        o3 = b.fresh("o")
+        b.line(f"scf.for {o3} = {b.const(0)} to {b.const(width)} step {b.const(1)} {{")
+        v = b.op(f"  memref.load {row}[{o3}] : {out_row_type}", "z")
+        b.line(f"  memref.store {v}, {self.out}[{iv}, {o3}] : {self.out_type}")
+        b.line("}")
 
     def _row_parts(self) -> tuple[str, AccessAttr | None, ExprAttr]:
         """(f, D, sum) for `f(D(i, ...) + sum[...](term))` — f and D each optional, one product
@@ -418,6 +541,10 @@ class StatementLowering:
     def _close_row_buffer(self, iv: str) -> None:
         """Store the finished row buffer into the output's row `iv`, applying the row
         epilogue's `f` on the way (one pass over the row)."""
+        if self.row_store is not None:
+            self.row_store(iv, self._row_buffer, self._row_buffer_type, self._epilogue)
+            self._row_buffer = ""
+            return
 
         def store(ref: str, ivs: list[str]) -> None:
             value = self.b.op(f"memref.load {ref}", "o")

@@ -305,6 +305,52 @@ def test_row_start_and_epilogue(fn, addend, fmt, m, n, k, density, seed):
     np.testing.assert_allclose(got.to_numpy(), oracle, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    fn=st.sampled_from(["", "relu", "abs"]),
+    addend=st.booleans(),
+    bias=st.booleans(),
+    fmt=st.sampled_from(SPARSE),
+    m=st.integers(1, 5),
+    n=st.integers(1, 5),
+    k=st.integers(1, 4),
+    o=st.integers(1, 3),
+    density=st.sampled_from([0.0, 0.3, 1.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_row_epilogue_product(fn, addend, bias, fmt, m, n, k, o, density, seed):
+    """Bias(o) + sum[k](f(D(i, k) + sum[j](A(i, j) * Y(j, k))) * W(k, o)) — a GCN layer and the
+    next layer's linear in one statement: each finished row of the inner statement times W
+    (CSR and dense A; other formats converted to CSR), against the reference and numpy."""
+    if fmt.startswith("bsr"):
+        m, n = 2 * m, 2 * n
+    rng = np.random.default_rng(seed)
+    a, y, d = random_array(rng, (m, n), density), rng.standard_normal((n, k)), rng.standard_normal((m, k))
+    w, bv = rng.standard_normal((k, o)), rng.standard_normal(o)
+    enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
+    types = {"A": f"tensor<{m}x{n}xf64{enc}>", "Y": f"tensor<{n}x{k}xf64>", "D": f"tensor<{m}x{k}xf64>",
+             "W": f"tensor<{k}x{o}xf64>", "B": f"tensor<{o}xf64>"}
+    inner = ("D(i, k) + " if addend else "") + "sum[j](A(i, j) * Y(j, k))"
+    expr = ("B(o) + " if bias else "") + f"sum[k]({fn}({inner}) * W(k, o))"
+    names = ["A", "Y"] + (["D"] if addend else []) + ["W"] + (["B"] if bias else [])
+    tc = f"tensor<{m}x{o}xf64>"
+    module = parse(
+        f"func.func @f({', '.join(f'%{x}: {types[x]}' for x in names)}) -> {tc} {{\n  %C = sparse.assign C(i, o) = {expr} "
+        f"where {', '.join(f'{x} = %{x}' for x in names)} : {', '.join(types[x] for x in names)} -> {tc}\n"
+        f"  func.return %C : {tc}\n}}"
+    )
+    import treadle
+
+    arrays = {"A": (a, fmt), "Y": (y, "dense"), "D": (d, "dense"), "W": (w, "dense"), "B": (bv, "dense")}
+    tensors = tuple(make_tensor(*arrays[x]) for x in names)
+    (got,) = treadle.run(module, *tensors, function="f")
+    (want,) = run_reference(module, "f", tensors)
+    np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-12)
+    t = (d if addend else 0) + a @ y
+    t = {"": t, "relu": np.maximum(t, 0), "abs": np.abs(t)}[fn]
+    np.testing.assert_allclose(got.to_numpy(), (bv if bias else 0) + t @ w, rtol=1e-12, atol=1e-12)
+
+
 def test_spmm_helper_with_addend_and_relu_matches_numpy():
     import scipy.sparse as sp
 
