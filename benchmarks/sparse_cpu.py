@@ -12,6 +12,7 @@ Compile times (IR → loaded kernel, with and without gcc, and cached reuse) are
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -194,9 +195,13 @@ def main(argv=None) -> int:
         print(f"# geomean vs scipy on SpMV/SpMM: {math.exp(sum(map(math.log, sc)) / len(sc)):.2f}x")
     low = [r["case"] for r in rows if r.get("vs_best_torch") and r["vs_best_torch"] < 0.9]
     print(f"# rows below 0.9x of the best torch side: {low or 'none'}")
+    calibrations = {f"width {w}, {engine}": dataclasses.asdict(c) for (w, engine), c in dispatch._CAL.items()}
+    for name, c in calibrations.items():  # what the dispatcher decided from, this process
+        print(f"# dispatcher calibration ({name}): " + ", ".join(f"{k}={v:.3g}" for k, v in c.items()))
     if args.json_path:
         with open(args.json_path, "w") as f:
-            json.dump({"threads": args.threads, "seed": seed, "rows": rows, "compile": compile_rows}, f, indent=1)
+            json.dump({"threads": args.threads, "seed": seed, "rows": rows, "compile": compile_rows,
+                       "calibration": calibrations}, f, indent=1)
     return 0
 
 

@@ -66,10 +66,11 @@ class Kernel:
         self._fn.argtypes = argtypes
         self._fn.restype = None
         self._prepared = None if any(p.shape is None for p in abi.args) else tuple(
-            (np.dtype(p.dtype), len(p.shape), tuple(p.shape), i in abi.written_args) for i, p in enumerate(abi.args)
+            (np.dtype(p.dtype), len(p.shape), tuple(p.shape), None not in p.shape, i in abi.written_args)
+            for i, p in enumerate(abi.args)
         )
-        """(dtype, rank, static shape, written) per memref argument, for `call_prepared`; None
-        when the function takes scalars"""
+        """(dtype, rank, static shape, all dimensions static, written) per memref argument, for
+        `call_prepared`; None when the function takes scalars"""
 
     def __repr__(self) -> str:
         return f"<treadle C kernel {self.abi.name}>"
@@ -104,10 +105,12 @@ class Kernel:
         if specs is None or len(arrays) != len(specs):
             return self(*arrays)
         c_args: list[Any] = []
-        for a, (dtype, rank, shape, written) in zip(arrays, specs):
-            if (type(a) is not np.ndarray or a.dtype != dtype or a.ndim != rank or not a.flags.c_contiguous
-                    or not a.flags.aligned or (written and not a.flags.writeable)
-                    or any(want is not None and want != got for want, got in zip(shape, a.shape))):
+        for a, (dtype, rank, shape, static, written) in zip(arrays, specs):
+            if type(a) is not np.ndarray or a.dtype != dtype or a.ndim != rank:
+                return self(*arrays)
+            flags = a.flags
+            if (not (flags.c_contiguous and flags.aligned) or (written and not flags.writeable)
+                    or (a.shape != shape if static else any(w is not None and w != g for w, g in zip(shape, a.shape)))):
                 return self(*arrays)
             c_args.append(a.ctypes.data)
             c_args.extend(a.shape)
