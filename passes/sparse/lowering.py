@@ -29,6 +29,7 @@ block and an intra-block loop variable.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import Float32Type, Float64Type, TensorType
@@ -137,6 +138,21 @@ class _Builder:
         name = self.fresh(hint)
         self.line(f"{name} = {text}")
         return name
+
+    @contextlib.contextmanager
+    def loop(self, extent: int, hint: str, attributes: str = ""):
+        """`scf.for %iv = 0 to extent step 1 { ... } attributes` around the body; yields %iv."""
+        iv = self.fresh(hint)
+        self.line(f"scf.for {iv} = {self.const(0)} to {self.const(extent)} step {self.const(1)} {{")
+        self.depth += 1
+        yield iv
+        self.depth -= 1
+        self.line("}" + (f" {attributes}" if attributes else ""))
+
+    def accumulate(self, ref: str, value: str, et: str) -> None:
+        """ref += value, `ref` being `memref[indices] : type`."""
+        old = self.op(f"memref.load {ref}", "o")
+        self.line(f"memref.store {self.op(f'arith.addf {old}, {value} : {et}', 'o')}, {ref}")
 
     def const(self, value: int | float, type_: str = "index") -> str:
         key = (repr(value), type_)
@@ -441,43 +457,25 @@ class StatementLowering:
         b = self.b
         width, depth = self.out_shape[1], self.ranges[w.index_names[0]]
         if f:
-            k0 = b.fresh("k")
-            b.line(f"scf.for {k0} = {b.const(0)} to {b.const(depth)} step {b.const(1)} {{")
-            value = b.op(f"memref.load {buf}[{k0}] : {buf_type}", "t")
-            b.line(f"  memref.store {self._unary(f, value)}, {buf}[{k0}] : {buf_type}")
-            b.line("}")
+            with b.loop(depth, "k") as k:
+                b.line(f"memref.store {self._unary(f, b.op(f'memref.load {buf}[{k}] : {buf_type}', 't'))}, {buf}[{k}] : {buf_type}")
         out_row_type = f"memref<{width}x{self.et}>"
         row = b.op(f"memref.alloca() : {out_row_type}", "zrow")
-        o = b.fresh("o")
-        b.line(f"scf.for {o} = {b.const(0)} to {b.const(width)} step {b.const(1)} {{")
-        start = b.const(0.0, self.et)
-        if bias is not None:
-            arg = self.args[bias.tensor.data]
-            start = b.op(f"  memref.load {arg.vals}[{o}] : {arg.vals_type}", "bias")  # type: ignore[attr-defined]
-        b.line(f"  memref.store {start}, {row}[{o}] : {out_row_type}")
-        b.line("}")
-        k = b.fresh("k")
-        b.line(f"scf.for {k} = {b.const(0)} to {b.const(depth)} step {b.const(1)} {{")
-        b.depth += 1
-        t = b.op(f"memref.load {buf}[{k}] : {buf_type}", "t")
-        o2 = b.fresh("o")
-        b.line(f"scf.for {o2} = {b.const(0)} to {b.const(width)} step {b.const(1)} {{")
-        b.depth += 1
+        with b.loop(width, "o") as o:
+            start = b.const(0.0, self.et)
+            if bias is not None:
+                arg = self.args[bias.tensor.data]
+                start = b.op(f"memref.load {arg.vals}[{o}] : {arg.vals_type}", "bias")  # type: ignore[attr-defined]
+            b.line(f"memref.store {start}, {row}[{o}] : {out_row_type}")
         warg = self.args[w.tensor.data]
-        wv = b.op(f"memref.load {warg.vals}[{k}, {o2}] : {warg.vals_type}", "w")  # type: ignore[attr-defined]
-        prod = b.op(f"arith.mulf {t}, {wv} : {self.et}", "f")
-        old = b.op(f"memref.load {row}[{o2}] : {out_row_type}", "z")
-        new = b.op(f"arith.addf {old}, {prod} : {self.et}", "z")
-        b.line(f"memref.store {new}, {row}[{o2}] : {out_row_type}")
-        b.depth -= 1
-        b.line("} {treadle.simd}")
-        b.depth -= 1
-        b.line("}")
-        o3 = b.fresh("o")
-        b.line(f"scf.for {o3} = {b.const(0)} to {b.const(width)} step {b.const(1)} {{")
-        v = b.op(f"  memref.load {row}[{o3}] : {out_row_type}", "z")
-        b.line(f"  memref.store {v}, {self.out}[{iv}, {o3}] : {self.out_type}")
-        b.line("}")
+        with b.loop(depth, "k") as k:
+            t = b.op(f"memref.load {buf}[{k}] : {buf_type}", "t")
+            with b.loop(width, "o", "{treadle.simd}") as o:
+                wv = b.op(f"memref.load {warg.vals}[{k}, {o}] : {warg.vals_type}", "w")  # type: ignore[attr-defined]
+                b.accumulate(f"{row}[{o}] : {out_row_type}", b.op(f"arith.mulf {t}, {wv} : {self.et}", "f"), self.et)
+        with b.loop(width, "o") as o:
+            v = b.op(f"memref.load {row}[{o}] : {out_row_type}", "z")
+            b.line(f"memref.store {v}, {self.out}[{iv}, {o}] : {self.out_type}")
 
     def _row_parts(self) -> tuple[str, AccessAttr | None, ExprAttr]:
         """(f, D, sum) for `f(D(i, ...) + sum[...](term))` — f and D each optional, one product
@@ -623,10 +621,7 @@ class StatementLowering:
     def _accumulate_pattern(self, value: str, index_values: dict[str, str]) -> None:
         """Output values live at the pattern operand's last-level position."""
         b = self.b
-        ref = f"{self.out}[{self._pattern_pos}] : {self.out_type}"
-        old = b.op(f"memref.load {ref}", "o")
-        new = b.op(f"arith.addf {old}, {value} : {self.et}", "o")
-        b.line(f"memref.store {new}, {ref}")
+        b.accumulate(f"{self.out}[{self._pattern_pos}] : {self.out_type}", value, self.et)
 
     def _store_pattern(self, value: str, index_values: dict[str, str]) -> None:
         self.b.line(f"memref.store {value}, {self.out}[{self._pattern_pos}] : {self.out_type}")
@@ -662,10 +657,7 @@ class StatementLowering:
     def _accumulate_dense(self, value: str, index_values: dict[str, str]) -> None:
         b = self.b
         idx = [index_values[i] for i in self.op.lhs_indices] or [b.const(0)]
-        ref = self._dense_ref(idx)
-        old = b.op(f"memref.load {ref}", "o")
-        new = b.op(f"arith.addf {old}, {value} : {self.et}", "o")
-        b.line(f"memref.store {new}, {ref}")
+        b.accumulate(self._dense_ref(idx), value, self.et)
 
     # -- sparse output (CSR, two phases through a dense workspace row) ------------------
 
