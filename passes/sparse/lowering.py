@@ -362,10 +362,7 @@ class StatementLowering:
             self._row_fill = needs_fill and self._fills_by_row()
             row_bytes = _product(self.out_shape[1:]) * (8 if self.et == "f64" else 4)
             self._use_row_buffer = self._row_fill and not once and len(terms) == 1 and len(self.out_shape) >= 2 \
-                and (row_bytes <= ROW_BUFFER_BYTES or self.row_store is not None)
-            if self.row_store is not None and not self._use_row_buffer:
-                raise NotSupportedError("a row epilogue product needs the rows filled one at a time (row index first, "
-                                        "sparse operands storing it in a dense level)")
+                and row_bytes <= ROW_BUFFER_BYTES
             if needs_fill and not self._row_fill:
                 self._fill_zero()
             if self.pattern is not None:
@@ -382,8 +379,6 @@ class StatementLowering:
         return (
             f"func.func @{self.func_name}({', '.join(params)}){ret_types} {{\n{body}\n}}\n"
         )
-
-    # -- dense output --------------------------------------------------------------------
 
     # -- row epilogue product ------------------------------------------------------------
 
@@ -476,6 +471,8 @@ class StatementLowering:
         with b.loop(width, "o") as o:
             v = b.op(f"memref.load {row}[{o}] : {out_row_type}", "z")
             b.line(f"memref.store {v}, {self.out}[{iv}, {o}] : {self.out_type}")
+
+    # -- dense output --------------------------------------------------------------------
 
     def _row_parts(self) -> tuple[str, AccessAttr | None, ExprAttr]:
         """(f, D, sum) for `f(D(i, ...) + sum[...](term))` — f and D each optional, one product
