@@ -99,8 +99,9 @@ class Kernel:
         """The same call for a caller that passes numpy arrays only and allocated the arrays the
         function writes itself (the runtime): dtype, layout and static shapes are checked, but
         nothing is converted and overlaps are not looked for (a fresh array overlaps nothing).
-        It saves about 20 µs of a small kernel's ~40 µs of call overhead. Anything unexpected
-        goes through `__call__`, which says what is wrong."""
+        On a small SpMV here it takes 18 µs against `__call__`'s 24 µs (the pointers and the
+        foreign call alone: 12 µs). Anything unexpected goes through `__call__`, which says
+        what is wrong."""
         specs = self._prepared
         if specs is None or len(arrays) != len(specs):
             return self(*arrays)
