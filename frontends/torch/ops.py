@@ -227,8 +227,7 @@ def linear_pair(x: Any, w1: Any, b1: Any, s: Any, c: Any, w2: Any, b2: Any, prod
         bias = b1 if b2 is None else (b2 if b1 is None else b1 + b2)
         self_term = x @ w1.t() if bias is None else torch.addmm(bias, x, w1.t())
         return sparse_mm(s, c @ w2.t(), _PRODUCTS[product], relu=relu, addend=self_term)
-    out = linear(x, w1, b1) + linear(sparse_mm(s, c, _PRODUCTS[product]), w2, b2)
-    return torch.relu(out) if relu else out
+    return _epilogue(linear(sparse_mm(s, c, _PRODUCTS[product]), w2, b2), linear(x, w1, b1), relu)
 
 
 def _batched_view(t: torch.Tensor) -> Tensor:

@@ -30,6 +30,7 @@ block and an intra-block loop variable.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import Float32Type, Float64Type, TensorType
@@ -280,6 +281,7 @@ class StatementLowering:
         rt = op.result.type
         assert isinstance(rt, TensorType)
         self.et = _elem(rt)
+        self.esize = rt.get_element_type().bitwidth // 8  # type: ignore[attr-defined]
         self.out_enc = encoding_of(rt)
         self.out_shape = tuple(rt.get_shape())
         for v in op.inputs:
@@ -360,7 +362,7 @@ class StatementLowering:
             if self.pattern is not None and self._visits_each_pattern_position_once():
                 needs_fill = False
             self._row_fill = needs_fill and self._fills_by_row()
-            row_bytes = _product(self.out_shape[1:]) * (8 if self.et == "f64" else 4)
+            row_bytes = math.prod(self.out_shape[1:]) * self.esize
             self._use_row_buffer = self._row_fill and not once and len(terms) == 1 and len(self.out_shape) >= 2 \
                 and row_bytes <= ROW_BUFFER_BYTES
             if needs_fill and not self._row_fill:
@@ -1438,24 +1440,23 @@ class StatementLowering:
         the hardware prefetcher cannot predict (SpMM's B with N = 32, SDDMM's Eᵀ with K = 32).
         The position is clamped to the last stored entry."""
         b = self.b
-        esize = 8 if self.et == "f64" else 4
         rows = []
         for x in cursors:
             shape = tuple(x.arg.type.get_shape())
             if x.arg.encoding is None and len(shape) == 2 and x.access.index_names[0] == var.index \
-                    and 0 < shape[1] * esize <= PREFETCH_ROW_BYTES and x.arg.name not in {r.arg.name for r in rows}:
+                    and 0 < shape[1] * self.esize <= PREFETCH_ROW_BYTES and x.arg.name not in {r.arg.name for r in rows}:
                 rows.append(x)
         if not rows:
             return
         crd = c.arg.crd[c.level]
         n = b.op(f"memref.dim {crd}, {b.const(0)} : memref<?x{c.arg.crd_type}>", "n")
         last = b.op(f"arith.subi {n}, {b.const(1)} : index", "n")
+        per_line = CACHE_LINE_BYTES // self.esize
         for lane in range(self.unroll):
             ahead = b.op(f"arith.addi {q}, {b.const(PREFETCH_AHEAD + lane)} : index", "pf")
             at = b.op(f"arith.minui {ahead}, {last} : index", "pf")
             coordinate = self._load_crd(c, at)
             for x in rows:
-                per_line = CACHE_LINE_BYTES // esize
                 for offset in range(0, x.arg.type.get_shape()[1], per_line):
                     b.line(f"cpu.prefetch {x.arg.vals}[{coordinate}, {b.const(offset)}] : {x.arg.vals_type}")  # type: ignore[attr-defined]
 
@@ -1499,15 +1500,7 @@ class StatementLowering:
         b.depth -= 1
         b.line("}")
         for lane, (copies, lane_values) in enumerate(lanes):
-            out_values = dict(lane_values)
-            for index in self.op.lhs_indices:
-                self._index_value(index, out_values)
-            total = f"{sums}#{lane}"
-            for factor in invariant:
-                total = b.op(f"arith.mulf {self._invariant_value(factor, copies, out_values)}, {total} : {self.et}", "f")
-            if self.pattern is not None:
-                self._pattern_pos = next(x.pos for x in copies if x.access.tensor.data == self.pattern)
-            sink(total, out_values)
+            self._finish_sum(f"{sums}#{lane}", invariant, copies, dict(lane_values), sink)
         b.depth -= 1
         b.line("}")
         return main_hi
@@ -1635,16 +1628,20 @@ class StatementLowering:
             b.line("}")
         else:
             acc, values_in = loop(b.const(0), b.const(var.extent), True)
+        outer_values = {k2: v for k2, v in values_in.items() if k2 != var.name and k2 != var.index}
+        self._finish_sum(acc, invariant, cursors, outer_values, sink)
+        return True
+
+    def _finish_sum(self, acc: str, invariant: list[ExprAttr], cursors, values: dict[str, str], sink) -> None:
+        """A finished sum times the factors that do not depend on its index (sum_k(a * f(k)) =
+        a * sum_k f(k): one multiply per sum), into the output at the cursors' point."""
         if self.pattern is not None:
             self._pattern_pos = next(c.pos for c in cursors if c.access.tensor.data == self.pattern)
-        outer_values = {k2: v for k2, v in values_in.items() if k2 != var.name and k2 != var.index}
         for index in self.op.lhs_indices:
-            self._index_value(index, outer_values)
-        for factor in invariant:  # sum_k(a * f(k)) = a * sum_k f(k): one multiply per sum
-            value = self._invariant_value(factor, cursors, outer_values)
-            acc = b.op(f"arith.mulf {value}, {acc} : {self.et}", "f")
-        sink(acc, outer_values)
-        return True
+            self._index_value(index, values)
+        for factor in invariant:
+            acc = self.b.op(f"arith.mulf {self._invariant_value(factor, cursors, values)}, {acc} : {self.et}", "f")
+        sink(acc, values)
 
     def _invariant_value(self, factor: ExprAttr, cursors, values: dict[str, str]) -> str:
         """A factor of a reduced product that does not depend on the summed index, loaded
@@ -1751,13 +1748,6 @@ def _split_invariant(term: ExprAttr, index: str) -> tuple[ExprAttr, list[ExprAtt
     for f in varying[1:]:
         product = BinaryAttr("mul", product, f)
     return product, invariant
-
-
-def _product(dims) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
 
 
 def _unary_text(b: _Builder, fn: str, x: str, et: str) -> str:
