@@ -21,7 +21,7 @@ from treadle.backends.c.omp import SIMD_ATTR, combiner_operator, omp_request, re
 from treadle.backends.c.prelude import prelude
 from treadle.backends.c.scalar import SCALAR_OPS, constant_expr
 from treadle.backends.c.source import CSource
-from treadle.dialects.cpu import PrefetchOp
+from treadle.dialects.cpu import PrefetchOp, TransposeBlockOp
 from treadle.errors import CompileError
 
 _C_KEYWORDS = frozenset(
@@ -100,7 +100,7 @@ class _ModuleEmitter:
             funcs.append(op)
         for f in funcs:
             self.abis[f.sym_name.data] = _function_abi(f)
-        self.lines += prelude().splitlines()
+        self.lines += prelude(transpose_blocks=any(isinstance(o, TransposeBlockOp) for f in funcs for o in f.walk())).splitlines()
         self.lines.append("")
         for f in funcs:
             self.lines.append(self._prototype(f) + ";")
@@ -170,6 +170,8 @@ def _written_args(f: func.FuncOp) -> frozenset[int]:
             targets = [op.memref]
         elif isinstance(op, memref.CopyOp):
             targets = [op.destination]
+        elif isinstance(op, TransposeBlockOp):
+            targets = [op.dest]
         elif isinstance(op, memref.DeallocOp):
             targets = [op.memref]
         elif isinstance(op, func.CallOp):
@@ -287,6 +289,16 @@ class _FunctionEmitter:
 
     def emit_prefetch(self, op: PrefetchOp) -> None:
         self.line(f"__builtin_prefetch(&{self.element(op.memref, op.indices)}, 0, 3);")
+
+    def emit_transpose_block(self, op: TransposeBlockOp) -> None:
+        c = scalar_c_type(op.source.type.element_type)  # type: ignore[attr-defined]
+        if c not in ("float", "double"):
+            raise CompileError(f"C backend: cpu.transpose_block of {c} (f32 and f64 only)")
+        src, dst = self.values[op.source], self.values[op.dest]
+        self.line(
+            f"treadle_transpose_block_{c}(&{self.element(op.source, op.source_indices)}, {src[2]}, "
+            f"&{self.element(op.dest, op.dest_indices)}, {dst[2]}, {op.size.value.data});"
+        )
 
     def emit_alloc(self, op: memref.AllocOp | memref.AllocaOp) -> None:
         result = op.memref
@@ -530,6 +542,7 @@ _HANDLERS = {
     memref.LoadOp: _FunctionEmitter.emit_load,
     memref.StoreOp: _FunctionEmitter.emit_store,
     PrefetchOp: _FunctionEmitter.emit_prefetch,
+    TransposeBlockOp: _FunctionEmitter.emit_transpose_block,
     memref.AllocOp: _FunctionEmitter.emit_alloc,
     memref.AllocaOp: _FunctionEmitter.emit_alloc,
     memref.DeallocOp: _FunctionEmitter.emit_dealloc,

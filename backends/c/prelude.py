@@ -68,11 +68,45 @@ void treadle_set_num_threads(int n) {
 """
 
 
-def prelude() -> str:
+_TRANSPOSE_BLOCKS = """\
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+static inline void treadle_transpose_block_float(const float* restrict s, int64_t ss, float* restrict d, int64_t ds, int64_t n) {
+#ifdef __AVX2__
+  if (n == 8) { /* 8 rows in registers; unpack, shuffle and permute lanes into 8 columns */
+    __m256 r[8], t[8], u[8];
+    for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(s + q * ss);
+    for (int q = 0; q < 8; q += 2) { t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]); t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]); }
+    for (int q = 0; q < 8; q += 4) {
+      u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44); u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
+      u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44); u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+    }
+    for (int q = 0; q < 4; q++) {
+      _mm256_storeu_ps(d + q * ds, _mm256_permute2f128_ps(u[q], u[q + 4], 0x20));
+      _mm256_storeu_ps(d + (q + 4) * ds, _mm256_permute2f128_ps(u[q], u[q + 4], 0x31));
+    }
+    return;
+  }
+#endif
+  for (int64_t p = 0; p < n; p++)
+    for (int64_t q = 0; q < n; q++) d[p * ds + q] = s[q * ss + p];
+}
+static inline void treadle_transpose_block_double(const double* restrict s, int64_t ss, double* restrict d, int64_t ds, int64_t n) {
+  for (int64_t p = 0; p < n; p++)
+    for (int64_t q = 0; q < n; q++) d[p * ds + q] = s[q * ss + p];
+}
+"""
+
+
+def prelude(transpose_blocks: bool = False) -> str:
+    """The fixed text; the block transposes (and their intrinsics header) only where used."""
     lines = [_HEADER]
     lines += [f"TREADLE_FLOORDIV({t})\nTREADLE_CEILDIV({t})" for t in _INT_TYPES]
     lines += [_FLOAT_HELPERS.format(t=t) for t in ("float", "double")]
     lines.append(_RUNTIME)
+    if transpose_blocks:
+        lines.append(_TRANSPOSE_BLOCKS)
     return "\n".join(lines)
 
 

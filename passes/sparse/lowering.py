@@ -262,6 +262,20 @@ class _Var:
     block: int = 1
 
 
+TRANSPOSE_BLOCK = 8
+"""Side of the blocks of a dense transposition (`cpu.transpose_block`): 8 f32 fill an AVX2
+register."""
+
+
+def _tile_stop(b: _Builder, start: str, var: _Var) -> str:
+    """The end of the tile that begins at `start`: `start + block`, clamped to the extent
+    unless the block divides it (a constant trip count that gcc unrolls and vectorizes)."""
+    end = b.op(f"arith.addi {start}, {b.const(var.block)} : index", "e")
+    if var.extent % var.block == 0:
+        return end
+    return b.op(f"arith.minui {end}, {b.const(var.extent)} : index", "e")
+
+
 @dataclass
 class _Cursor:
     """Where one access stands: its next level and the position in the level before it."""
@@ -348,6 +362,11 @@ class StatementLowering:
 
     def generate(self) -> str:
         params = self.signature()
+        if self._is_block_transpose():
+            self._lower_block_transpose()
+            self.b.line("func.return")
+            body = "\n".join(self.b.const_lines + self.b.lines)
+            return f"func.func @{self.func_name}({', '.join(params)}) {{\n{body}\n}}\n"
         linear = self._row_linear()
         if linear is not None:
             self._lower_row_linear(*linear)
@@ -381,6 +400,42 @@ class StatementLowering:
         return (
             f"func.func @{self.func_name}({', '.join(params)}){ret_types} {{\n{body}\n}}\n"
         )
+
+    # -- dense transposition -------------------------------------------------------------
+
+    def _is_block_transpose(self) -> bool:
+        """`T(j, k) = E(k, j)`, dense f32, both extents multiples of TRANSPOSE_BLOCK."""
+        expr = self.op.expr
+        if self.out_enc is not None or len(self.out_shape) != 2 or self.et != "f32" or not isinstance(expr, AccessAttr):
+            return False
+        j, k = self.op.lhs_indices
+        return (
+            j != k
+            and expr.tensor.data not in self.sparse_names
+            and expr.index_names == (k, j)
+            and all(extent % TRANSPOSE_BLOCK == 0 for extent in self.out_shape)
+        )
+
+    def _lower_block_transpose(self) -> None:
+        """Loops over the blocks in the schedule's order, one `cpu.transpose_block` each; the
+        parallel loop keeps its OpenMP schedule."""
+        b, (j, k) = self.b, self.op.lhs_indices
+        src = self.args[self.op.expr.tensor.data]  # type: ignore[attr-defined]
+        order = [i for i in self.order if i in (j, k)]
+        step = b.const(TRANSPOSE_BLOCK)
+        ivs: dict[str, str] = {}
+        for index in order:
+            ivs[index] = b.fresh(index + "b")
+            b.line(f"scf.for {ivs[index]} = {b.const(0)} to {b.const(self.ranges[index])} step {step} {{")
+            b.depth += 1
+        b.line(
+            f"cpu.transpose_block {src.vals}[{ivs[k]}, {ivs[j]}], {self.out}[{ivs[j]}, {ivs[k]}] "
+            f"{{size = {TRANSPOSE_BLOCK} : i64}} : {src.vals_type}, {self.out_type}"
+        )
+        for index in reversed(order):
+            b.depth -= 1
+            outer = index == order[0] and index == self.parallel
+            b.line("}" + (self._omp_attr(self.chunk) if outer else ""))
 
     # -- row epilogue product ------------------------------------------------------------
 
@@ -1265,9 +1320,7 @@ class StatementLowering:
             iv = b.fresh(var.index)
             if var.kind == "tiled":
                 start = values[f"{var.index}.t"]
-                end = b.op(f"arith.addi {start}, {b.const(var.block)} : index", "e")
-                stop = b.op(f"arith.minui {end}, {b.const(var.extent)} : index", "e")
-                b.line(f"scf.for {iv} = {start} to {stop} step {b.const(1)} {{")
+                b.line(f"scf.for {iv} = {start} to {_tile_stop(b, start, var)} step {b.const(1)} {{")
             else:
                 b.line(f"scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(1)} {{")
             suffix = self._omp(var, outer, [])
@@ -1539,9 +1592,7 @@ class StatementLowering:
             b.line(f"scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(var.block)} {{")
         elif var.kind == "tiled":
             start = lanes[0][1][f"{var.index}.t"]
-            end = b.op(f"arith.addi {start}, {b.const(var.block)} : index", "e")
-            stop = b.op(f"arith.minui {end}, {b.const(var.extent)} : index", "e")
-            b.line(f"scf.for {iv} = {start} to {stop} step {b.const(1)} {{")
+            b.line(f"scf.for {iv} = {start} to {_tile_stop(b, start, var)} step {b.const(1)} {{")
         else:
             b.line(f"scf.for {iv} = {b.const(0)} to {b.const(var.extent)} step {b.const(1)} {{")
         b.depth += 1

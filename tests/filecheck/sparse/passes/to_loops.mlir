@@ -212,3 +212,27 @@ func.func @scale_to_dense(%A: tensor<8x16xf64, #csr>) -> tensor<8x16xf64> {
   %C = sparse.assign C(i, j) = A(i, j) * 2.0 where A = %A : tensor<8x16xf64, #csr> -> tensor<8x16xf64>
   func.return %C : tensor<8x16xf64>
 }
+
+// A dense f32 transposition whose extents are multiples of 8 goes by 8x8 blocks, in the
+// schedule's order, the parallel loop keeping its OpenMP attribute; other extents keep one
+// load and store per element.
+// CHECK-LABEL: func.func @transpose_blocks(%E_vals: memref<32x64xf32>, %T_out: memref<64x32xf32>)
+// CHECK: scf.for %[[JB:.*]] = %{{.*}} to %{{.*}} step %[[EIGHT:.*]] {
+// CHECK-NEXT: scf.for %[[KB:.*]] = %{{.*}} to %{{.*}} step %[[EIGHT]] {
+// CHECK-NEXT: cpu.transpose_block %E_vals[%[[KB]], %[[JB]]], %T_out[%[[JB]], %[[KB]]] {size = 8 : i64} : memref<32x64xf32>, memref<64x32xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: } {treadle.omp = {schedule = "static"}}
+// C: treadle_transpose_block_float(&E_vals[
+func.func @transpose_blocks(%E: tensor<32x64xf32>) -> tensor<64x32xf32> {
+  %t = sparse.assign T(j, k) = E(k, j) where E = %E : tensor<32x64xf32> -> tensor<64x32xf32> schedule #sparse.schedule<order = [j, k], parallel = j>
+  func.return %t : tensor<64x32xf32>
+}
+
+// CHECK-LABEL: func.func @transpose_odd(
+// CHECK-NOT: cpu.transpose_block
+// CHECK: memref.load %E_vals
+// CHECK: memref.store
+func.func @transpose_odd(%E: tensor<30x64xf32>) -> tensor<64x30xf32> {
+  %t = sparse.assign T(j, k) = E(k, j) where E = %E : tensor<30x64xf32> -> tensor<64x30xf32>
+  func.return %t : tensor<64x30xf32>
+}

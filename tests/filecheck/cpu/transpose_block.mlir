@@ -1,0 +1,15 @@
+// RUN: treadle-opt %s | filecheck %s
+// RUN: treadle-opt %s -t c | filecheck %s --check-prefix=C
+
+// The op round-trips; the C backend passes the two blocks' first elements and row lengths to
+// the prelude's block transpose, which only files that use it carry (with immintrin.h).
+// CHECK: cpu.transpose_block %e[%i, %j], %t[%j, %i] {size = 8 : i64} : memref<32x?xf32>, memref<?x32xf32>
+// C: #include <immintrin.h>
+// C: static inline void treadle_transpose_block_float(
+// C: _mm256_unpacklo_ps
+// C: void f(float* restrict e, int64_t e_dim0, int64_t e_dim1, float* restrict t, int64_t t_dim0, int64_t t_dim1, int64_t i, int64_t j) {
+// C-NEXT: treadle_transpose_block_float(&e[(i) * e_dim1 + j], e_dim1, &t[(j) * 32 + i], 32, 8);
+func.func @f(%e: memref<32x?xf32>, %t: memref<?x32xf32>, %i: index, %j: index) {
+  cpu.transpose_block %e[%i, %j], %t[%j, %i] {size = 8 : i64} : memref<32x?xf32>, memref<?x32xf32>
+  func.return
+}
