@@ -23,6 +23,10 @@ func.func @add(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8
   %C = sparse.assign C(i, j) = A(i, j) + B(j, i) where A = %A, B = %B : tensor<8x8xf64, #csr>, tensor<8x8xf64, #csr> -> tensor<8x8xf64>
   func.return %C : tensor<8x8xf64>
 }
+func.func @spmm_ragged(%A: tensor<8x16xf64, #csr>, %B: tensor<16x60xf64>) -> tensor<8x60xf64> {
+  %C = sparse.assign C(i, k) = A(i, j) * B(j, k) where A = %A, B = %B : tensor<8x16xf64, #csr>, tensor<16x60xf64> -> tensor<8x60xf64>
+  func.return %C : tensor<8x60xf64>
+}
 
 // The dense index of SpMM/SDDMM is tiled; SpMV and SpGEMM have none, so they are left alone.
 // CHECK-LABEL: func.func @spmv
@@ -43,10 +47,19 @@ func.func @add(%A: tensor<8x8xf64, #csr>, %B: tensor<8x8xf64, #csr>) -> tensor<8
 // LOOPS: memref.load %A_crd1[%[[Q]]]
 // LOOPS: scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step %[[EIGHT:.*]] {
 // LOOPS: %[[END:.*]] = arith.addi %[[KT]], %[[EIGHT]] : index
-// LOOPS: %[[STOP:.*]] = arith.minui %[[END]], %{{.*}} : index
-// LOOPS: scf.for %{{.*}} = %[[KT]] to %[[STOP]] step %{{.*}} {
+// LOOPS-NOT: arith.minui
+// LOOPS: scf.for %{{.*}} = %[[KT]] to %[[END]] step %{{.*}} {
 // LOOPS: arith.mulf
 // LOOPS: memref.store {{.*}}, %C_out
+
+// 8 divides 64 above: every tile is full, a constant trip count. Over 60 columns the last
+// tile is clamped to the extent.
+// LOOPS-LABEL: func.func @spmm_ragged
+// LOOPS: memref.load %A_crd1
+// LOOPS: scf.for %[[KT:.*]] = %{{.*}} to %{{.*}} step %[[EIGHT:.*]] {
+// LOOPS: %[[END:.*]] = arith.addi %[[KT]], %[[EIGHT]] : index
+// LOOPS: %[[STOP:.*]] = arith.minui %[[END]], %{{.*}} : index
+// LOOPS: scf.for %{{.*}} = %[[KT]] to %[[STOP]] step %{{.*}} {
 
 // A named index that a sparse operand carries is left alone, with a note; statements without
 // the index are untouched.
