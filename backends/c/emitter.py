@@ -21,7 +21,7 @@ from treadle.backends.c.omp import SIMD_ATTR, combiner_operator, omp_request, re
 from treadle.backends.c.prelude import prelude
 from treadle.backends.c.scalar import SCALAR_OPS, constant_expr
 from treadle.backends.c.source import CSource
-from treadle.dialects.cpu import PrefetchOp, TransposeBlockOp
+from treadle.dialects.cpu import DotsOp, PrefetchOp, TransposeBlockOp
 from treadle.errors import CompileError
 
 _C_KEYWORDS = frozenset(
@@ -100,7 +100,8 @@ class _ModuleEmitter:
             funcs.append(op)
         for f in funcs:
             self.abis[f.sym_name.data] = _function_abi(f)
-        self.lines += prelude(transpose_blocks=any(isinstance(o, TransposeBlockOp) for f in funcs for o in f.walk())).splitlines()
+        used = {type(o) for f in funcs for o in f.walk()}
+        self.lines += prelude(transpose_blocks=TransposeBlockOp in used, dots=DotsOp in used).splitlines()
         self.lines.append("")
         for f in funcs:
             self.lines.append(self._prototype(f) + ";")
@@ -298,6 +299,20 @@ class _FunctionEmitter:
         self.line(
             f"treadle_transpose_block_{c}(&{self.element(op.source, op.source_indices)}, {src[2]}, "
             f"&{self.element(op.dest, op.dest_indices)}, {dst[2]}, {op.size.value.data});"
+        )
+
+    def emit_dots(self, op: DotsOp) -> None:
+        c = scalar_c_type(op.lhs.type.element_type)  # type: ignore[attr-defined]
+        names = []
+        for r in op.sums:
+            parts = self.fresh_parts(r)
+            self.declare(r, parts)
+            self.values[r] = parts
+            names.append(parts[0])
+        rows = ", ".join(f"&{self.element(op.rhs, (row, op.rhs_column))}" for row in op.rhs_rows)
+        self.line(
+            f"treadle_dots_{c}(&{self.element(op.lhs, op.lhs_indices)}, (const {c}*[]){{{rows}}}, {len(names)}, "
+            f"{op.length.value.data}, ({c}*[]){{{', '.join('&' + n for n in names)}}});"
         )
 
     def emit_alloc(self, op: memref.AllocOp | memref.AllocaOp) -> None:
@@ -543,6 +558,7 @@ _HANDLERS = {
     memref.StoreOp: _FunctionEmitter.emit_store,
     PrefetchOp: _FunctionEmitter.emit_prefetch,
     TransposeBlockOp: _FunctionEmitter.emit_transpose_block,
+    DotsOp: _FunctionEmitter.emit_dots,
     memref.AllocOp: _FunctionEmitter.emit_alloc,
     memref.AllocaOp: _FunctionEmitter.emit_alloc,
     memref.DeallocOp: _FunctionEmitter.emit_dealloc,

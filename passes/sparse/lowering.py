@@ -1535,6 +1535,13 @@ class StatementLowering:
         lanes = self._lanes(variables[k], cursors, values, c, q)
         summed = variables[k + 1]
         varying, invariant = _split_invariant(term, summed.index)
+        dots = self._dots(varying, summed, lanes)
+        if dots is not None:
+            for lane, (copies, lane_values) in enumerate(lanes):
+                self._finish_sum(f"{dots}#{lane}", invariant, copies, dict(lane_values), sink)
+            b.depth -= 1
+            b.line("}")
+            return main_hi
         zero = b.const(0.0, self.et)
         accs = [b.fresh("acc") for _ in range(u)]
         sums = b.fresh("sum")
@@ -1557,6 +1564,33 @@ class StatementLowering:
         b.depth -= 1
         b.line("}")
         return main_hi
+
+    def _dots(self, varying: ExprAttr, summed: _Var, lanes: list) -> str | None:
+        """`X(r, k) * Y(s, k)` summed over the whole dense k, with r the same in every lane and s
+        not (SDDMM's D(i, k) * ET(j, k)): the lanes' sums as one `cpu.dots`, whose result (a
+        multi-result SSA name) is returned; else None."""
+        if summed.kind != "plain" or self.et not in ("f32", "f64"):
+            return None
+        if not (isinstance(varying, BinaryAttr) and varying.operator.data == "mul"):
+            return None
+        accesses = (varying.lhs, varying.rhs)
+        for a in accesses:
+            if not (isinstance(a, AccessAttr) and a.tensor.data not in self.sparse_names and len(a.index_names) == 2
+                    and a.index_names[1] == summed.index and a.index_names[0] != summed.index):
+                return None
+        rows = [[self._index_value(a.index_names[0], dict(lane_values)) for _, lane_values in lanes] for a in accesses]  # type: ignore[union-attr]
+        shared = [len(set(r)) == 1 for r in rows]
+        if shared.count(True) != 1:
+            return None
+        x, y = (0, 1) if shared[0] else (1, 0)
+        lhs, rhs = self.args[accesses[x].tensor.data], self.args[accesses[y].tensor.data]  # type: ignore[union-attr]
+        b, zero = self.b, self.b.const(0)
+        name = b.fresh("dot")
+        b.line(
+            f"{name}:{len(lanes)} = cpu.dots {lhs.vals}[{rows[x][0]}, {zero}], {rhs.vals}[{', '.join(rows[y])}] [{zero}] "
+            f"{{length = {summed.extent} : i64}} : {lhs.vals_type}, {rhs.vals_type} -> {', '.join([self.et] * len(lanes))}"
+        )
+        return name
 
     def _unrolled_positions(self, term, variables, k, cursors, values, sink, c: _Cursor, lo: str, hi: str) -> str:
         """The main loop over positions [lo, lo + U*floor((hi-lo)/U)) in steps of U, each step

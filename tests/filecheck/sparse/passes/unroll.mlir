@@ -85,9 +85,24 @@ func.func @sddmm(%M: tensor<8x16xf64, #csr>, %D: tensor<8x4xf64>, %E: tensor<4x1
 // PF: cpu.prefetch %B_vals[%[[C]], %{{.*}}] : memref<64x32xf32>
 // PF-NOT: cpu.prefetch %B_vals[%[[C]]
 // PF: scf.for %{{.*}} = %{{.*}} to %{{.*}} step
+// SDDMM with Eᵀ row-major (the summed index last in both D and ET): the 4 lanes' dot products
+// are one `cpu.dots` of D's row i with the 4 gathered rows of Eᵀ, each sum then scaled by its M
+// value and stored at its position; the remainder loop keeps its scalar reduction.
 // PF-LABEL: func.func @sddmm32
+// PF: %[[CR0:.*]] = memref.load %M_crd1[%[[Q:.*]]]
+// PF: %[[C0:.*]] = arith.index_cast %[[CR0]]
+// PF: %[[C1:.*]] = arith.index_cast
+// PF: %[[C2:.*]] = arith.index_cast
+// PF: %[[C3:.*]] = arith.index_cast
 // PF: cpu.prefetch %ET_vals
 // PF-NOT: cpu.prefetch %D_vals
+// PF: %[[DOT:.*]], %[[DOT1:.*]], %[[DOT2:.*]], %[[DOT3:.*]] = cpu.dots %D_vals[%[[I:.*]], %[[Z:.*]]], %ET_vals[%[[C0]], %[[C1]], %[[C2]], %[[C3]]] [%[[Z]]] {length = 32 : i64} : memref<8x32xf32>, memref<64x32xf32> -> f32, f32, f32, f32
+// PF: %[[M0:.*]] = memref.load %M_vals[%[[Q]]]
+// PF: arith.mulf %[[M0]], %[[DOT]]
+// PF: memref.store {{.*}}, %C_vals[%[[Q]]]
+// PF: arith.mulf {{.*}}, %[[DOT3]]
+// PF: scf.for {{.*}} iter_args
+// PF: arith.addf {{.*}} fastmath<reassoc> : f32
 // PF: func.return
 func.func @spmm32(%A: tensor<8x64xf32, #csr>, %B: tensor<64x32xf32>) -> tensor<8x32xf32> {
   %C = sparse.assign C(i, k) = A(i, j) * B(j, k) where A = %A, B = %B : tensor<8x64xf32, #csr>, tensor<64x32xf32> -> tensor<8x32xf32>
