@@ -68,26 +68,37 @@ void treadle_set_num_threads(int n) {
 """
 
 
-_INTRINSICS = """\
-#ifdef __AVX2__
-#include <immintrin.h>
+_VECTORS = """\
+#if defined(__AVX2__) && defined(__GNUC__)
+/* 8 x f32 as GCC vector extensions (no immintrin.h: its parse alone costs gcc 0.6 s here);
+   gcc selects AVX2 shuffles, horizontal adds and FMAs from the generic operations. */
+#define TREADLE_V8F 1
+typedef float treadle_v8f __attribute__((vector_size(32)));
+typedef float treadle_v4f __attribute__((vector_size(16)));
+static inline treadle_v8f treadle_load8(const float* p) { treadle_v8f v; __builtin_memcpy(&v, p, sizeof v); return v; }
+static inline void treadle_store8(float* p, treadle_v8f v) { __builtin_memcpy(p, &v, sizeof v); }
 #endif
 """
 
 _TRANSPOSE_BLOCKS = """\
 static inline void treadle_transpose_block_float(const float* restrict s, int64_t ss, float* restrict d, int64_t ds, int64_t n) {
-#ifdef __AVX2__
-  if (n == 8) { /* 8 rows in registers; unpack, shuffle and permute lanes into 8 columns */
-    __m256 r[8], t[8], u[8];
-    for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(s + q * ss);
-    for (int q = 0; q < 8; q += 2) { t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]); t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]); }
+#ifdef TREADLE_V8F
+  if (n == 8) { /* 8 rows in registers; interleave, pair and swap 128-bit halves into 8 columns */
+    treadle_v8f r[8], t[8], u[8];
+    for (int q = 0; q < 8; q++) r[q] = treadle_load8(s + q * ss);
+    for (int q = 0; q < 8; q += 2) {
+      t[q] = __builtin_shufflevector(r[q], r[q + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+      t[q + 1] = __builtin_shufflevector(r[q], r[q + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
     for (int q = 0; q < 8; q += 4) {
-      u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44); u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
-      u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44); u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+      u[q] = __builtin_shufflevector(t[q], t[q + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[q + 1] = __builtin_shufflevector(t[q], t[q + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+      u[q + 2] = __builtin_shufflevector(t[q + 1], t[q + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[q + 3] = __builtin_shufflevector(t[q + 1], t[q + 3], 2, 3, 10, 11, 6, 7, 14, 15);
     }
     for (int q = 0; q < 4; q++) {
-      _mm256_storeu_ps(d + q * ds, _mm256_permute2f128_ps(u[q], u[q + 4], 0x20));
-      _mm256_storeu_ps(d + (q + 4) * ds, _mm256_permute2f128_ps(u[q], u[q + 4], 0x31));
+      treadle_store8(d + q * ds, __builtin_shufflevector(u[q], u[q + 4], 0, 1, 2, 3, 8, 9, 10, 11));
+      treadle_store8(d + (q + 4) * ds, __builtin_shufflevector(u[q], u[q + 4], 4, 5, 6, 7, 12, 13, 14, 15));
     }
     return;
   }
@@ -101,26 +112,29 @@ static inline void treadle_transpose_block_double(const double* restrict s, int6
 }
 """
 
-
 _DOTS = """\
 /* out[u] = sum_t x[t] * y[u][t], u < m (cpu.dots). With AVX2 and f32, four rows at a time: one
-   vector accumulator each, reduced together by horizontal adds (4 sums from 3 hadds). */
+   vector accumulator each, reduced together by pairwise (horizontal) adds: 4 sums from 3. */
+#ifdef TREADLE_V8F
+static inline treadle_v8f treadle_hadd8(treadle_v8f a, treadle_v8f b) {
+  return __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14) + __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15);
+}
+#endif
 static inline void treadle_dots_float(const float* restrict x, const float* const* y, int64_t m, int64_t n, float* const* out) {
   int64_t u = 0;
-#ifdef __AVX2__
+#ifdef TREADLE_V8F
   if (n % 8 == 0) {
     for (; u + 4 <= m; u += 4) {
-      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      treadle_v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
       for (int64_t t = 0; t < n; t += 8) {
-        __m256 v = _mm256_loadu_ps(x + t);
-        a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(y[u] + t), a0);
-        a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(y[u + 1] + t), a1);
-        a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(y[u + 2] + t), a2);
-        a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(y[u + 3] + t), a3);
+        treadle_v8f v = treadle_load8(x + t);
+        a0 += v * treadle_load8(y[u] + t);
+        a1 += v * treadle_load8(y[u + 1] + t);
+        a2 += v * treadle_load8(y[u + 2] + t);
+        a3 += v * treadle_load8(y[u + 3] + t);
       }
-      __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-      float s[4];
-      _mm_storeu_ps(s, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+      treadle_v8f h = treadle_hadd8(treadle_hadd8(a0, a1), treadle_hadd8(a2, a3));
+      treadle_v4f s = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
       *out[u] = s[0]; *out[u + 1] = s[1]; *out[u + 2] = s[2]; *out[u + 3] = s[3];
     }
   }
@@ -146,14 +160,13 @@ static inline void treadle_dots_double(const double* restrict x, const double* c
 
 
 def prelude(transpose_blocks: bool = False, dots: bool = False) -> str:
-    """The fixed text; the helpers of `cpu.transpose_block` and `cpu.dots` (and the
-    intrinsics header) only where used."""
+    """The fixed text; the helpers of `cpu.transpose_block` and `cpu.dots` only where used."""
     lines = [_HEADER]
     lines += [f"TREADLE_FLOORDIV({t})\nTREADLE_CEILDIV({t})" for t in _INT_TYPES]
     lines += [_FLOAT_HELPERS.format(t=t) for t in ("float", "double")]
     lines.append(_RUNTIME)
     if transpose_blocks or dots:
-        lines.append(_INTRINSICS)
+        lines.append(_VECTORS)
     if transpose_blocks:
         lines.append(_TRANSPOSE_BLOCKS)
     if dots:

@@ -4,8 +4,9 @@
 // The op round-trips; the C backend declares one variable per sum and passes the row segments'
 // first elements and the sums' addresses to the prelude's helper (AVX2: four rows at a time).
 // CHECK: %s, %s_1 = cpu.dots %x[%i, %c0], %y[%r0, %r1] [%c0] {length = 32 : i64} : memref<8x32xf32>, memref<?x32xf32> -> f32, f32
+// C: typedef float treadle_v8f __attribute__((vector_size(32)));
 // C: static inline void treadle_dots_float(
-// C: _mm256_hadd_ps
+// C: treadle_hadd8(treadle_hadd8(a0, a1), treadle_hadd8(a2, a3))
 // C: void f(
 // C: float s;
 // C-NEXT: float s_1;
