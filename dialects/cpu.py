@@ -1,4 +1,6 @@
-"""The `cpu` dialect: loop-level CPU operations that MLIR has upstream and xDSL 0.74 lacks.
+"""The `cpu` dialect: loop-level CPU operations for what MLIR expresses with `memref.prefetch`
+and its `vector` dialect (which our scalar loop IR and C backend do not model): a prefetch, an
+8x8 block transpose and a batch of dot products, each with a portable scalar meaning.
 
 `cpu.prefetch %m[%i, %j] : memref<...>` asks the cache for the element's line ahead of its use
 (MLIR's `memref.prefetch %m[...], read, locality<3>, data`). It has no result and does not
