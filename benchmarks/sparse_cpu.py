@@ -64,6 +64,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--json", dest="json_path")
     ap.add_argument("--models-only", action="store_true", help="only the end-to-end model rows (no kernel suite, no compile times)")
+    ap.add_argument("--no-dynamo", action="store_true",
+                    help="models: treadle.compile(model, dynamo=False), the fx route without torch.compile's wrapper")
     ap.add_argument("--only", action="append", default=[], metavar="TEXT",
                     help="only the kernel rows whose case contains TEXT (repeatable; e.g. 'sddmm', 'rmat-s14'); no model rows or compile times")
     args = ap.parse_args(argv)
@@ -246,7 +248,7 @@ def run_models(args, rng) -> list[dict]:
     ]
     for case, model, x in cases:
         with torch.no_grad():
-            compiled = treadle_compile(model)
+            compiled = treadle_compile(model, dynamo=not args.no_dynamo)
             # Models are the noisiest rows here (each side allocates several MB per call, and
             # the same call moved by +-30% between rounds): more calls and rounds than a kernel row.
             times = interleaved_ms({"ours": lambda: compiled(x), "eager": lambda: model(x)}, max(args.repeats, 36), rounds=6)
