@@ -302,7 +302,7 @@ class _FunctionEmitter:
         )
 
     def emit_dots(self, op: DotsOp) -> None:
-        c = scalar_c_type(op.lhs.type.element_type)  # type: ignore[attr-defined]
+        c = scalar_c_type(op.lhs.type.element_type)  # type: ignore[attr-defined]  # f32 or f64: verified float
         names = []
         for r in op.sums:
             parts = self.fresh_parts(r)
