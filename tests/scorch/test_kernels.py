@@ -141,6 +141,15 @@ def test_kernel_helpers_match_numpy():
     np.testing.assert_allclose(out.to_numpy(), 0.5 * a * (d @ k_rows.T), rtol=1e-5, atol=1e-5)
 
 
+def _csr_tensor(a) -> "Tensor":
+    """A scipy CSR matrix as a treadle CSR tensor of its dtype (int64 indices)."""
+    from treadle.dialects.sparse import named_encoding
+    from treadle.tensors import LevelStorage, Tensor
+
+    levels = [LevelStorage(None, None), LevelStorage(a.indptr.astype(np.int64), a.indices.astype(np.int64))]
+    return Tensor(a.shape, named_encoding("csr", 2), levels, np.ascontiguousarray(a.data))
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     m=st.integers(1, 30),
@@ -160,11 +169,34 @@ def test_sddmm_matches_numpy(m, n, k, density, f64, seed):
     dt = np.float64 if f64 else np.float32
     a = random_array(rng, (m, n), density).astype(dt)
     d, e = rng.standard_normal((m, k)).astype(dt), rng.standard_normal((k, n)).astype(dt)
-    at = make_tensor(a, "csr")
-    at = type(at)(at.shape, at.encoding, at.levels, at.values.astype(dt))
+    import scipy.sparse as sp
+
+    at = _csr_tensor(sp.csr_matrix(a))
     out = kernels.sddmm(at, d, e, at.encoding)
     tol = 1e-12 if f64 else 1e-4
     np.testing.assert_allclose(out.to_numpy(), a * (d.astype(np.float64) @ e), rtol=tol, atol=tol)
+
+
+@settings(max_examples=25, deadline=None)
+@given(lengths=st.lists(st.integers(0, 70), min_size=1, max_size=12), f64=st.booleans(), seed=st.integers(0, 2**16))
+def test_spmv_every_row_length(lengths, f64, seed):
+    """Rows of 0-70 entries take each version of the sum over a row's positions (plain below 8,
+    4 partial sums below 32, the gathering vector loop from 32), against scipy."""
+    import scipy.sparse as sp
+
+    from treadle.runtime import kernels
+
+    rng = np.random.default_rng(seed)
+    dt = np.float64 if f64 else np.float32
+    n = 80
+    cols = [np.sort(rng.choice(n, size=k, replace=False)) for k in lengths]
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indices = np.concatenate(cols).astype(np.int64) if sum(lengths) else np.zeros(0, np.int64)
+    a = sp.csr_matrix((rng.standard_normal(indptr[-1]).astype(dt), indices, indptr), shape=(len(lengths), n))
+    x = rng.standard_normal(n).astype(dt)
+    got = kernels.spmv(_csr_tensor(a), x)
+    tol = 1e-12 if f64 else 1e-4
+    np.testing.assert_allclose(got, a @ x, rtol=tol, atol=tol)
 
 
 _EXTENT = st.integers(1, 70) | st.integers(1, 9).map(lambda b: 8 * b)  # multiples of 8: f32 goes by 8x8 blocks

@@ -9,14 +9,18 @@
 
 // SpMV over CSR: a dense row loop (which zeroes its own output row), a loop over the row's
 // positions, x located by coordinate, summed in a scalar. The sum is versioned by row length:
-// reassociable (vectorized, gathering x) for at least 16 entries, plain below.
+// reassociable (vectorized, gathering x) for at least 32 entries, 4 partial sums (4 positions
+// per step, the rest into the first, then a tree of adds) for at least 8, plain below.
 // CHECK-LABEL: func.func @spmv(%A_pos1: memref<?xi64>, %A_crd1: memref<?xi64>, %A_vals: memref<?xf64>, %x_vals: memref<16xf64>, %y_out: memref<8xf64>)
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK: memref.store %{{.*}}, %y_out[%[[I]]]
 // CHECK: %[[LO:.*]] = arith.index_cast {{.*}} : i64 to index
 // CHECK: %[[HI:.*]] = arith.index_cast {{.*}} : i64 to index
 // CHECK: %[[N:.*]] = arith.subi %[[HI]], %[[LO]] : index
-// CHECK: %[[LONG:.*]] = arith.cmpi uge, %[[N]], %{{.*}} : index
+// CHECK: %[[LONG:.*]] = arith.cmpi uge, %[[N]], %[[C32]] : index
 // CHECK: %[[SUM:.*]] = scf.if %[[LONG]] -> (f64) {
 // CHECK: scf.for %[[Q:.*]] = %[[LO]] to %[[HI]] step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f64) {
 // CHECK: %[[J:.*]] = arith.index_cast {{.*}}
@@ -24,6 +28,19 @@
 // CHECK: %[[X:.*]] = memref.load %x_vals[%[[J]]]
 // CHECK: %[[P:.*]] = arith.mulf %[[A]], %[[X]] : f64
 // CHECK: arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f64
+// CHECK: } else {
+// CHECK: %[[MID:.*]] = arith.cmpi uge, %[[N]], %[[C8]] : index
+// CHECK: scf.if %[[MID]] -> (f64) {
+// CHECK: %[[STEPS:.*]] = arith.divui %[[N]], %[[C4]] : index
+// CHECK: %[[MAINN:.*]] = arith.muli %[[STEPS]], %[[C4]] : index
+// CHECK: %[[MAIN:.*]] = arith.addi %[[LO]], %[[MAINN]] : index
+// CHECK: %[[PS0:[a-z0-9_]+]], %[[PS1:[a-z0-9_]+]], %[[PS2:[a-z0-9_]+]], %[[PS3:[a-z0-9_]+]] = scf.for %{{.*}} = %[[LO]] to %[[MAIN]] step %[[C4]] iter_args(%[[P0:[a-z0-9_]+]] = %{{.*}}, %[[P1:[a-z0-9_]+]] = %{{.*}}, %[[P2:[a-z0-9_]+]] = %{{.*}}, %[[P3:[a-z0-9_]+]] = %{{.*}}) -> (f64, f64, f64, f64) {
+// CHECK: arith.addf %[[P0]], %{{.*}} : f64
+// CHECK: arith.addf %[[P3]], %{{.*}} : f64
+// CHECK: %[[REST:.*]] = scf.for %{{.*}} = %[[MAIN]] to %[[HI]] step %{{.*}} iter_args(%{{.*}} = %[[PS0]]) -> (f64) {
+// CHECK: %[[S01:.*]] = arith.addf %[[REST]], %[[PS1]] : f64
+// CHECK: %[[S23:.*]] = arith.addf %[[PS2]], %[[PS3]] : f64
+// CHECK: arith.addf %[[S01]], %[[S23]] : f64
 // CHECK: } else {
 // CHECK: scf.for %[[Q2:.*]] = %[[LO]] to %[[HI]] step %{{.*}} iter_args(%[[ACC2:.*]] = %{{.*}}) -> (f64) {
 // CHECK: arith.addf %[[ACC2]], %{{.*}} : f64
