@@ -159,6 +159,20 @@ class _Builder:
         self.depth -= 1
         self.line("}" + (f" {attributes}" if attributes else ""))
 
+    def if_else(self, cond: str, et: str, then, otherwise) -> str:
+        """`%r = scf.if cond -> (et) { then() } else { otherwise() }`; each emits its branch
+        and returns the value it yields. Returns %r."""
+        result = self.fresh("sum")
+        self.line(f"{result} = scf.if {cond} -> ({et}) {{")
+        for i, branch in enumerate((then, otherwise)):
+            if i:
+                self.line("} else {")
+            self.depth += 1
+            self.line(f"scf.yield {branch()} : {et}")
+            self.depth -= 1
+        self.line("}")
+        return result
+
     def accumulate(self, ref: str, value: str, et: str) -> None:
         """ref += value, `ref` being `memref[indices] : type`."""
         old = self.op(f"memref.load {ref}", "o")
@@ -427,7 +441,7 @@ class StatementLowering:
 
     def _lower_block_transpose(self) -> None:
         """Loops over the blocks in the schedule's order, one `cpu.transpose_block` each; the
-        parallel loop keeps its OpenMP schedule."""
+        parallel loop keeps its OpenMP schedule (tiles do not apply: a block is the tile)."""
         b, (j, k) = self.b, self.op.lhs_indices
         src = self.args[self.op.expr.tensor.data]  # type: ignore[attr-defined]
         order = [i for i in self.order if i in (j, k)]
@@ -1587,7 +1601,9 @@ class StatementLowering:
             if not (isinstance(a, AccessAttr) and a.tensor.data not in self.sparse_names and len(a.index_names) == 2
                     and a.index_names[1] == summed.index and a.index_names[0] != summed.index):
                 return None
-        rows = [[self._index_value(a.index_names[0], dict(lane_values)) for _, lane_values in lanes] for a in accesses]  # type: ignore[union-attr]
+        if any(a.index_names[0] not in lane_values for a in accesses for _, lane_values in lanes):  # type: ignore[union-attr]
+            return None  # a blocked index: not a plain row
+        rows = [[lane_values[a.index_names[0]] for _, lane_values in lanes] for a in accesses]  # type: ignore[union-attr]
         shared = [len(set(r)) == 1 for r in rows]
         if shared.count(True) != 1:
             return None
@@ -1729,35 +1745,24 @@ class StatementLowering:
                 parts = [b.op(f"arith.addf {x}, {y} : {self.et}", "s") for x, y in zip(parts[::2], parts[1::2])] + parts[len(parts) & ~1:]
             return parts[0]
 
-        def versions(span: str, cases: list, last) -> str:
-            """scf.if chains: the first case whose minimum the span reaches, else `last`."""
-            (least, emit), rest = cases[0], cases[1:]
-            result = b.fresh("sum")
-            b.line(f"{result} = scf.if {b.op(f'arith.cmpi uge, {span}, {b.const(least)} : index', 'long')} -> ({self.et}) {{")
-            b.depth += 1
-            b.line(f"scf.yield {emit()} : {self.et}")
-            b.depth -= 1
-            b.line("} else {")
-            b.depth += 1
-            b.line(f"scf.yield {versions(span, rest, last) if rest else last()} : {self.et}")
-            b.depth -= 1
-            b.line("}")
-            return result
-
         if iterators:
             c = iterators[0]
             lo = self._load_pos(c, c.pos)
             hi = self._load_pos(c, b.op(f"arith.addi {c.pos}, {b.const(1)} : index", "p"))
             span = b.op(f"arith.subi {hi}, {lo} : index", "n")
-            reached: dict[str, dict[str, str]] = {}
+            at_least = lambda n: b.op(f"arith.cmpi uge, {span}, {b.const(n)} : index", "long")  # noqa: E731
+            found: list[dict[str, str]] = []
 
-            def vector() -> str:
-                acc, reached["values"] = loop(lo, hi, True)
+            def gathered() -> str:
+                acc, inner = loop(lo, hi, True)
+                found.append(inner)
                 return acc
 
-            acc = versions(span, [(GATHER_VECTOR_MIN, vector), (PARTIAL_SUMS_MIN, lambda: partial_sums(lo, hi, span))],
-                           lambda: loop(lo, hi, False)[0])
-            values_in = reached["values"]
+            def shorter() -> str:
+                return b.if_else(at_least(PARTIAL_SUMS_MIN), self.et, lambda: partial_sums(lo, hi, span), lambda: loop(lo, hi, False)[0])
+
+            acc = b.if_else(at_least(GATHER_VECTOR_MIN), self.et, gathered, shorter)
+            values_in = found[0]
         else:
             acc, values_in = loop(b.const(0), b.const(var.extent), True)
         outer_values = {k2: v for k2, v in values_in.items() if k2 != var.name and k2 != var.index}
