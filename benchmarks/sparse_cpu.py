@@ -36,7 +36,9 @@ def interleaved_ms(fns: dict, repeats: int, rounds: int = 3) -> dict:
     state per side, as a plain loop of calls measures, while a slow period of this shared
     2-core machine falls on every side: timed one side after the other, single rows moved by up
     to 2x between runs; timed call by call, each side paid for the other's cache and OpenMP
-    thread wake-ups."""
+    thread wake-ups. The order of the sides rotates between rounds, so that what a place in the
+    round costs (following a slow side, say) falls on every side: with a fixed order, two sides
+    making the same torch call (a row the dispatcher sent to dense) differed by up to 1.6x."""
     live, times = {}, {}
     for name, fn in fns.items():
         if fn is None:
@@ -47,8 +49,9 @@ def interleaved_ms(fns: dict, repeats: int, rounds: int = 3) -> dict:
             continue
         live[name], times[name] = fn, []
     per = max(1, -(-repeats // rounds))
-    for _ in range(rounds):
-        for name, fn in live.items():
+    order = list(live.items())
+    for r in range(rounds):
+        for name, fn in order[r % len(order):] + order[: r % len(order)]:  # each round starts at another side
             fn()
             for _ in range(per):
                 t = time.perf_counter()
