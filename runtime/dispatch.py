@@ -74,13 +74,22 @@ def _probe_time(fn, repeats: int = 15) -> float:
     timed by their fastest call, the probes favoured the sparse kernel (its fastest call is
     further below its typical one than BLAS's) and sent SpMM on the 50%-dense pruned matrix to
     it at 0.87x of dense; 15 calls rather than 7 keep the median steady between processes."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
+    return _probe_times([fn], repeats)[0]
+
+
+def _probe_times(fns, repeats: int = 15) -> list[float]:
+    """`_probe_time` of several callables timed in turns (one call of each per round), so that a
+    slow spell of the machine falls on all of them: the per-entry cost is the difference of two
+    probes, and timed one after the other it moved 15x between processes (7.7e-12 to 1.2e-10 s)."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, ts in zip(fns, times):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+    return [float(np.median(ts)) for ts in times]
 
 
 def probe_width(k: int) -> int:
@@ -106,14 +115,14 @@ def calibrate(k: int = 64, engine: str = "torch", force: bool = False) -> Calibr
     b = rng.random((n, width), dtype=np.float32)
     run = (lambda a: spmv(a, b[:, 0])) if width == 1 else (lambda a: spmm(a, b))
 
-    def probe(nnz: int) -> tuple[Tensor, float]:
+    def probe(nnz: int) -> Tensor:
         coords = np.unique(rng.integers(0, m, size=(nnz, 2)), axis=0).T
         values = rng.random(coords.shape[1]).astype(np.float32)
-        a = from_coordinates((m, n), coords, values, named_encoding("csr", 2))
-        return a, _probe_time(lambda: run(a))
+        return from_coordinates((m, n), coords, values, named_encoding("csr", 2))
 
     # Two probes that differ only in nnz separate the per-entry cost from the per-output-row cost.
-    (a1, t1), (a2, t2) = probe(small), probe(large)
+    a1, a2 = probe(small), probe(large)
+    t1, t2 = _probe_times([lambda: run(a1), lambda: run(a2)], 31)
     c_sparse = max(t2 - t1, 1e-9) / ((a2.nnz - a1.nnz) * width)
     c_out = max(t1 - c_sparse * a1.nnz * width, 0.0) / (m * width)
     # The dense side streams its matrix: a matrix-vector product is memory-bound, so it is
