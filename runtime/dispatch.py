@@ -220,9 +220,9 @@ def calibrate_sddmm(force: bool = False) -> SddmmCalibration:
     # gather at the pattern streams G's rows (at 1-8% each entry touched its own cache line,
     # which priced the gather at twice its cost on a 50%-dense mask).
     small, large = pattern(0.1), pattern(0.4)
-    t1, t2 = (_probe_time(lambda a=a: sddmm(a, d, e, csr)) for a in (small, large))
+    t1, t2 = _probe_times([lambda a=a: sddmm(a, d, e, csr) for a in (small, large)])
     c_entry = max(t2 - t1, 1e-9) / ((large.nnz - small.nnz) * k)
-    m1, m2 = (_probe_time(lambda a=a: take_at_pattern(a, g)) for a in (small, large))
+    m1, m2 = _probe_times([lambda a=a: take_at_pattern(a, g) for a in (small, large)])
     c_mask = max(m2 - m1, 1e-9) / (large.nnz - small.nnz)
     _SDDMM_CAL = SddmmCalibration(c_entry, c_mask)
     return _SDDMM_CAL
