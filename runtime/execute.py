@@ -47,16 +47,13 @@ class CompiledStatement:
         self.out_encoding = encoding_of(rt)
         self.pattern_of = next((n for n, role, _ in self.signature if role == "outvals"), None)
 
-    def __call__(self, tensors: dict[str, Tensor], out: np.ndarray | None = None) -> Tensor:
-        """Run on `tensors`; a dense result goes into `out` when given (C-contiguous, the
-        result's dtype and size), a new array otherwise."""
-        given = out
+    def __call__(self, tensors: dict[str, Tensor]) -> Tensor:
         args: list[np.ndarray] = []
         out = None
         dtype, shape = self.dtype, self.shape
         for name, role, _ in self.signature:
             if role == "out":
-                out = np.empty(shape or (1,), dtype=dtype) if given is None else given
+                out = np.empty(shape or (1,), dtype=dtype)
                 args.append(out)
                 continue
             if role == "outvals":
