@@ -69,9 +69,10 @@ void treadle_set_num_threads(int n) {
 
 
 _VECTORS = """\
-#if defined(__AVX2__) && defined(__GNUC__)
+#if defined(__AVX2__) && (defined(__clang__) || __GNUC__ >= 12)
 /* 8 x f32 as GCC vector extensions (no immintrin.h: its parse alone costs gcc 0.6 s here);
-   gcc selects AVX2 shuffles, horizontal adds and FMAs from the generic operations. */
+   gcc selects AVX2 shuffles, horizontal adds and FMAs from the generic operations.
+   __builtin_shufflevector needs gcc 12 (or clang); older compilers take the scalar paths. */
 #define TREADLE_V8F 1
 typedef float treadle_v8f __attribute__((vector_size(32)));
 typedef float treadle_v4f __attribute__((vector_size(16)));
