@@ -49,10 +49,11 @@ DENSE_MARGIN = 1.5
 """The sparse kernel runs only when predicted this much faster than the dense side, whose cost is
 regular (BLAS over m·n·k) where the sparse side's depends on the pattern and is priced from
 uniform probes at 1-8% density. Near the boundary a wrong pick costs much more than the margin:
-on the 50%-dense 1024² matrix (SpMM N = 32) c_sparse came out between 4.0e-11 and 1.1e-10 s in
-five processes here, and one picked the kernel at a predicted 0.75 ms (dense 1.08 ms), which
-took 2.9 ms against BLAS's 1.3 ms. A row near the boundary stays far ahead of torch.sparse
-either way."""
+on the 50%-dense 1024² matrix (SpMM N = 32), with c_sparse between 4.0e-11 and 1.1e-10 s in five
+processes (probes timed one after the other), one process picked the kernel at a predicted
+0.75 ms (dense 1.08 ms), which took 2.9 ms against BLAS's 1.3 ms; timed in turns the probes
+still spread 2.3x (3.8e-11 to 8.8e-11 s). A row near the boundary stays far ahead of
+torch.sparse either way."""
 
 
 def _dense_wins(dense: float, sparse: float) -> bool:
