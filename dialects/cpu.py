@@ -10,9 +10,10 @@ in SDDMM), whose addresses the hardware prefetcher cannot guess.
 
 `cpu.transpose_block %src[%i, %j], %dst[%k, %l] {size = 8 : i64} : memref<...>, memref<...>`
 stores the transpose of src's size x size block at (i, j) into dst's block at (k, l):
-`dst[k + p, l + q] = src[i + q, j + p]`; the two blocks must not overlap. MLIR reaches the same code through `vector.transpose`
-and x86vector's AVX2 8x8 lowering; here the C backend emits an in-register 8x8 shuffle for
-f32 on AVX2 (GCC vector extensions) and a scalar block otherwise. A transpose by blocks reads
+`dst[k + p, l + q] = src[i + q, j + p]`; the two blocks must not overlap. MLIR reaches the
+same code through `vector.transpose` and x86vector's AVX2 8x8 lowering; here the C backend
+emits an in-register 8x8 shuffle for f32 on AVX2 (GCC vector extensions) and a scalar block
+otherwise. A transpose by blocks reads
 and writes whole lines; one element at a time (a loop nest of loads and stores) strides a
 power-of-two row length through one cache set and ran 1.5-2.4x slower here (32 x 131072 f32:
 5.6 ms against 2.4-3.6 ms).
