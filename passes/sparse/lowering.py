@@ -150,10 +150,10 @@ class _Builder:
         return name
 
     @contextlib.contextmanager
-    def loop(self, extent: int, hint: str, attributes: str = ""):
-        """`scf.for %iv = 0 to extent step 1 { ... } attributes` around the body; yields %iv."""
+    def loop(self, extent: int, hint: str, attributes: str = "", step: int = 1):
+        """`scf.for %iv = 0 to extent step step { ... } attributes` around the body; yields %iv."""
         iv = self.fresh(hint)
-        self.line(f"scf.for {iv} = {self.const(0)} to {self.const(extent)} step {self.const(1)} {{")
+        self.line(f"scf.for {iv} = {self.const(0)} to {self.const(extent)} step {self.const(step)} {{")
         self.depth += 1
         yield iv
         self.depth -= 1
@@ -383,19 +383,21 @@ class StatementLowering:
 
     # -- entry ---------------------------------------------------------------------------
 
+    def _function(self, params: list[str], ret_types: str = "") -> str:
+        body = "\n".join(self.b.const_lines + self.b.lines)
+        return f"func.func @{self.func_name}({', '.join(params)}){ret_types} {{\n{body}\n}}\n"
+
     def generate(self) -> str:
         params = self.signature()
         if self._is_block_transpose():
             self._lower_block_transpose()
             self.b.line("func.return")
-            body = "\n".join(self.b.const_lines + self.b.lines)
-            return f"func.func @{self.func_name}({', '.join(params)}) {{\n{body}\n}}\n"
+            return self._function(params)
         linear = self._row_linear()
         if linear is not None:
             self._lower_row_linear(*linear)
             self.b.line("func.return")
-            body = "\n".join(self.b.const_lines + self.b.lines)
-            return f"func.func @{self.func_name}({', '.join(params)}) {{\n{body}\n}}\n"
+            return self._function(params)
         self._epilogue, self._addend, expr = self._row_parts()
         terms = expand_terms(expr, self.sparse_names)
         if self.out_enc is None or self.pattern is not None:
@@ -419,10 +421,7 @@ class StatementLowering:
             self.b.line("func.return")
         else:
             ret_types = self._sparse_output(terms)
-        body = "\n".join(self.b.const_lines + self.b.lines)
-        return (
-            f"func.func @{self.func_name}({', '.join(params)}){ret_types} {{\n{body}\n}}\n"
-        )
+        return self._function(params, ret_types)
 
     # -- dense transposition -------------------------------------------------------------
 
@@ -445,20 +444,15 @@ class StatementLowering:
         b, (j, k) = self.b, self.op.lhs_indices
         src = self.args[self.op.expr.tensor.data]  # type: ignore[attr-defined]
         order = [i for i in self.order if i in (j, k)]
-        step = b.const(TRANSPOSE_BLOCK)
         ivs: dict[str, str] = {}
-        for index in order:
-            ivs[index] = b.fresh(index + "b")
-            b.line(f"scf.for {ivs[index]} = {b.const(0)} to {b.const(self.ranges[index])} step {step} {{")
-            b.depth += 1
-        b.line(
-            f"cpu.transpose_block {src.vals}[{ivs[k]}, {ivs[j]}], {self.out}[{ivs[j]}, {ivs[k]}] "
-            f"{{size = {TRANSPOSE_BLOCK} : i64}} : {src.vals_type}, {self.out_type}"
-        )
-        for index in reversed(order):
-            b.depth -= 1
-            outer = index == order[0] and index == self.parallel
-            b.line("}" + (self._omp_attr(self.chunk) if outer else ""))
+        with contextlib.ExitStack() as loops:
+            for index in order:
+                omp = self._omp_attr(self.chunk).strip() if index == order[0] == self.parallel else ""
+                ivs[index] = loops.enter_context(b.loop(self.ranges[index], index + "b", omp, step=TRANSPOSE_BLOCK))
+            b.line(
+                f"cpu.transpose_block {src.vals}[{ivs[k]}, {ivs[j]}], {self.out}[{ivs[j]}, {ivs[k]}] "
+                f"{{size = {TRANSPOSE_BLOCK} : i64}} : {src.vals_type}, {self.out_type}"
+            )
 
     # -- row epilogue product ------------------------------------------------------------
 
