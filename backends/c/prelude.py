@@ -104,12 +104,7 @@ static inline void treadle_transpose_block_float(const float* restrict s, int64_
     return;
   }
 #endif
-  for (int64_t p = 0; p < n; p++)
-    for (int64_t q = 0; q < n; q++) d[p * ds + q] = s[q * ss + p];
-}
-static inline void treadle_transpose_block_double(const double* restrict s, int64_t ss, double* restrict d, int64_t ds, int64_t n) {
-  for (int64_t p = 0; p < n; p++)
-    for (int64_t q = 0; q < n; q++) d[p * ds + q] = s[q * ss + p];
+  treadle_transpose_block_scalar_float(s, ss, d, ds, n);
 }
 """
 
@@ -140,24 +135,27 @@ static inline void treadle_dots_float(const float* restrict x, const float* cons
     }
   }
 #endif
-  for (; u < m; u++) {
-    float s = 0.0f;
-    const float* restrict r = y[u];
-    #pragma omp simd reduction(+:s)
-    for (int64_t t = 0; t < n; t++) s += x[t] * r[t];
-    *out[u] = s;
-  }
-}
-static inline void treadle_dots_double(const double* restrict x, const double* const* y, int64_t m, int64_t n, double* const* out) {
-  for (int64_t u = 0; u < m; u++) {
-    double s = 0.0;
-    const double* restrict r = y[u];
-    #pragma omp simd reduction(+:s)
-    for (int64_t t = 0; t < n; t++) s += x[t] * r[t];
-    *out[u] = s;
-  }
+  treadle_dots_scalar_float(x, y + u, m - u, n, out + u);
 }
 """
+
+_SCALAR_BLOCKS = """\
+static inline void treadle_transpose_block_{name}(const {t}* restrict s, int64_t ss, {t}* restrict d, int64_t ds, int64_t n) {{
+  for (int64_t p = 0; p < n; p++)
+    for (int64_t q = 0; q < n; q++) d[p * ds + q] = s[q * ss + p];
+}}
+static inline void treadle_dots_{name}(const {t}* restrict x, const {t}* const* y, int64_t m, int64_t n, {t}* const* out) {{
+  for (int64_t u = 0; u < m; u++) {{
+    {t} s = 0;
+    const {t}* restrict r = y[u];
+    #pragma omp simd reduction(+:s)
+    for (int64_t t = 0; t < n; t++) s += x[t] * r[t];
+    *out[u] = s;
+  }}
+}}
+"""
+"""The scalar meaning of both ops: f64's helpers, and f32's fallback without AVX2 (or for blocks
+that are not 8x8, rows not a multiple of 8 long, the rows after the last four)."""
 
 
 def prelude(transpose_blocks: bool = False, dots: bool = False) -> str:
@@ -167,7 +165,7 @@ def prelude(transpose_blocks: bool = False, dots: bool = False) -> str:
     lines += [_FLOAT_HELPERS.format(t=t) for t in ("float", "double")]
     lines.append(_RUNTIME)
     if transpose_blocks or dots:
-        lines.append(_VECTORS)
+        lines += [_VECTORS, _SCALAR_BLOCKS.format(t="float", name="scalar_float"), _SCALAR_BLOCKS.format(t="double", name="double")]
     if transpose_blocks:
         lines.append(_TRANSPOSE_BLOCKS)
     if dots:
