@@ -442,7 +442,7 @@ def test_take_at_pattern_matches_numpy(m, n, density, seed):
     np.testing.assert_allclose(out.to_numpy(), a * g, rtol=1e-12, atol=0)
 
 
-def test_default_schedule_takes_guided_chunks_when_a_row_is_one_scalar_sum():
+def test_default_schedule_takes_guided_row_chunks():
     from treadle.dialects.sparse import named_encoding
     from treadle.runtime import kernels
 
@@ -450,5 +450,5 @@ def test_default_schedule_takes_guided_chunks_when_a_row_is_one_scalar_sum():
     spmv = kernels.statement("spmv", {"A": ((40, 30), csr), "x": ((30,), None)}, (40,), None, np.float32)
     spmm = kernels.statement("spmm", {"A": ((40, 30), csr), "B": ((30, 8), None)}, (40, 8), None, np.float32)
     spgemm = kernels.statement("spgemm", {"A": ((40, 30), csr), "B": ((30, 20), csr)}, (40, 20), csr, np.float32)
-    assert (spmv.op.schedule.omp.data, spmv.op.schedule.chunk.data) == kernels.SCALAR_ROW_SCHEDULE == ("guided", 16)
-    assert spmm.op.schedule.omp.data == spgemm.op.schedule.omp.data == kernels.ROW_SCHEDULE[0] == "dynamic"
+    for st in (spmv, spmm, spgemm):
+        assert (st.op.schedule.parallel.data, st.op.schedule.omp.data, st.op.schedule.chunk.data) == ("i", "guided", 16)
