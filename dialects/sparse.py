@@ -181,6 +181,19 @@ class EncodingAttr(ParametrizedAttribute):
             IntAttr(crd_width),
         )
 
+    def __hash__(self) -> int:
+        """Computed once: the runtime hashes the operands' encodings on every kernel lookup, and
+        through the nested parameters that took 3 µs of a 40 µs SpMV call."""
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.dim_names, self.levels, self.pos_width, self.crd_width))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
+    def __getstate__(self) -> dict:
+        """Without the cached hash: a string's hash differs between processes."""
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     @property
     def rank(self) -> int:
         return len(self.dim_names)

@@ -233,3 +233,22 @@ def test_torch_tensors_are_used_in_place(lib):
         lib.copy(src, torch.zeros(10, dtype=torch.float64)[::2])
     with pytest.raises(KernelArgumentError, match="argument 0 cannot be viewed as a numpy array"):
         lib.copy(torch.ones(5, dtype=torch.float64, requires_grad=True), dst)
+
+
+def test_prepared_call_checks_what_call_checks(lib):
+    """`call_prepared` (the runtime's fast path) runs on fitting arrays, views at an offset
+    included (it reads the data pointer itself), and hands anything else to `__call__`'s checks."""
+    src = np.arange(12.0)[4:9]  # a view: its data starts 32 bytes into the buffer
+    dst = np.zeros(5)
+    lib.copy.call_prepared(src, dst)
+    np.testing.assert_array_equal(dst, [4, 5, 6, 7, 8])
+    with pytest.raises(KernelArgumentError, match="got int32"):
+        lib.copy.call_prepared(np.arange(5, dtype=np.int32), dst)
+    with pytest.raises(KernelArgumentError, match="contiguous=False"):
+        lib.copy.call_prepared(np.arange(10.0)[::2], dst)
+    ro = np.zeros(5)
+    ro.flags.writeable = False
+    with pytest.raises(KernelArgumentError, match="read-only"):
+        lib.copy.call_prepared(src, ro)
+    with pytest.raises(KernelArgumentError, match="expected 2 arguments, got 1"):
+        lib.copy.call_prepared(src)

@@ -93,3 +93,17 @@ def test_explicit_reductions_are_idempotent_and_placed_per_term():
 def test_reduce_attr_free_indices():
     body = BinaryAttr("mul", AccessAttr("A", "ij"), AccessAttr("x", "j"))
     assert ReduceAttr(["j"], body).free_indices() == ("i",)
+
+
+def test_encoding_hash_is_cached_consistent_and_not_pickled():
+    """EncodingAttr caches its hash (the runtime hashes encodings on every kernel lookup);
+    equal encodings still hash alike, and a pickle carries the parameters, not the hash."""
+    import pickle
+
+    from treadle.dialects.sparse import named_encoding
+
+    csr, csr2, coo = named_encoding("csr", 2), named_encoding("csr", 2), named_encoding("coo", 2)
+    assert csr is not csr2 and csr == csr2 and hash(csr) == hash(csr2) == hash(csr)
+    assert csr != coo and len({csr, csr2, coo}) == 2
+    copy = pickle.loads(pickle.dumps(csr))
+    assert copy == csr and "_hash" not in copy.__dict__ and hash(copy) == hash(csr)
