@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
+    UnitAttr,
     ArrayAttr,
     DictionaryAttr,
     Float32Type,
@@ -1158,14 +1159,17 @@ class ConvertOp(IRDLOperation):
 @irdl_op_definition
 class SoftmaxOp(IRDLOperation):
     """
-    Softmax along one dimension over a tensor's nonzero entries: each slice along `dim` is
-    normalized as `exp(x - max) / sum(exp(x - max))` over its nonzeros, and zeros stay zero (they
-    count as -inf, as unstored entries do in `torch.sparse.softmax`). The result has the
-    operand's type, so its pattern is the operand's. This is the masked softmax of sparse
-    attention; it is not index notation, because its normalization reads a whole slice.
+    Softmax along one dimension: each slice along `dim` is normalized as
+    `exp(x - max) / sum(exp(x - max))`. By default over the slice's nonzero entries (zeros stay
+    zero: they count as -inf, as unstored entries do in `torch.sparse.softmax`); with `stored`,
+    over its stored entries, explicit zeros included (exp(0 - max) like any value), which is
+    `torch.sparse.softmax`'s own rule. The result has the operand's type, so its pattern is the
+    operand's. This is the masked softmax of sparse attention; it is not index notation,
+    because its normalization reads a whole slice.
 
     ```mlir
     %P = sparse.softmax %S {dim = 1} : tensor<64x64xf32, #csr>
+    %Q = sparse.softmax %S {dim = 1} stored : tensor<64x64xf32, #csr>
     ```
     """
 
@@ -1175,17 +1179,25 @@ class SoftmaxOp(IRDLOperation):
     source = operand_def(T)
     result = result_def(T)
     dim = prop_def(IntegerAttr[I64])
+    stored = opt_prop_def(UnitAttr)
 
     traits = traits_def(Pure())
 
-    assembly_format = "$source ` ` `{` `dim` `=` $dim `}` attr-dict `:` type($source)"
+    assembly_format = "$source ` ` `{` `dim` `=` $dim `}` (`stored` $stored^)? attr-dict `:` type($source)"
 
-    def __init__(self, source: SSAValue, dim: int):
-        super().__init__(operands=[source], result_types=[source.type], properties={"dim": IntegerAttr(dim, 64)})
+    def __init__(self, source: SSAValue, dim: int, stored: bool = False):
+        properties: dict[str, Attribute] = {"dim": IntegerAttr(dim, 64)}
+        if stored:
+            properties["stored"] = UnitAttr()
+        super().__init__(operands=[source], result_types=[source.type], properties=properties)
 
     @property
     def axis(self) -> int:
         return self.dim.value.data
+
+    @property
+    def over_stored(self) -> bool:
+        return self.stored is not None
 
     def verify_(self) -> None:
         source, result = self.source.type, self.result.type

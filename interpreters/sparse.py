@@ -53,9 +53,10 @@ def evaluate_assign(op: AssignOp, arrays: dict[str, np.ndarray]) -> np.ndarray:
     return np.array(array, dtype=dtype, order="C")  # keeps 0-d results 0-d
 
 
-def evaluate_softmax(array: np.ndarray, axis: int) -> np.ndarray:
-    """Softmax along `axis` over the nonzero entries; zeros stay zero (they count as -inf)."""
-    nonzero = array != 0
+def evaluate_softmax(array: np.ndarray, axis: int, present: np.ndarray | None = None) -> np.ndarray:
+    """Softmax along `axis` over the entries where `present` (default: the nonzeros); the
+    others stay zero (they count as -inf)."""
+    nonzero = array != 0 if present is None else present
     top = np.where(nonzero, array, -np.inf).max(axis=axis, keepdims=True, initial=-np.inf)
     with np.errstate(invalid="ignore", over="ignore"):
         e = np.where(nonzero, np.exp(array - np.where(np.isfinite(top), top, 0)), 0)
@@ -137,6 +138,16 @@ def dense(value: Any) -> np.ndarray:
     return value.to_numpy() if hasattr(value, "to_numpy") else np.asarray(value)
 
 
+def stored_mask(value: Any) -> np.ndarray:
+    """Where a Treadle tensor stores an entry (explicit zeros included); everywhere for an array."""
+    if not hasattr(value, "coordinates") or value.encoding is None:
+        return np.ones(np.shape(dense(value)), dtype=bool)
+    coords, _ = value.coordinates()
+    mask = np.zeros(value.shape, dtype=bool)
+    mask[tuple(coords)] = True
+    return mask
+
+
 @register_impls
 class SparseFunctions(InterpreterFunctions):
     """xDSL interpreter implementations: `xdsl`-style reference execution of `sparse` IR."""
@@ -159,7 +170,7 @@ class SparseFunctions(InterpreterFunctions):
     @impl(SoftmaxOp)
     def run_softmax(self, interpreter: Interpreter, op: SoftmaxOp, args: tuple[Any, ...]):
         array = np.asarray(dense(args[0]), dtype=_numpy_dtype(op.result.type))
-        return (evaluate_softmax(array, op.axis),)
+        return (evaluate_softmax(array, op.axis, stored_mask(args[0]) if op.over_stored else None),)
 
 
 def run_reference(module: ModuleOp, function: str, args: tuple[Any, ...]) -> tuple[np.ndarray, ...]:

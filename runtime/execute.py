@@ -222,9 +222,18 @@ def _load_index(key: str):
     return record["loop_ir"], CSource(record["c"], functions, record["openmp"])
 
 
-def convert(t: Tensor, encoding) -> Tensor:
-    """A tensor in another format (numpy; the same values)."""
+def convert(t: Tensor, encoding, stored: bool = False) -> Tensor:
+    """A tensor in another format (numpy; the same values): its nonzeros, or with `stored` its
+    stored entries, explicit zeros included (duplicates summed), for ops whose result depends
+    on which entries are stored (`sparse.softmax ... stored`)."""
     coords, values = t.coordinates()
+    if stored:
+        if t.encoding is not None and not all(lv.unique for lv in t.encoding.levels):
+            flat, inverse = np.unique(np.ravel_multi_index(coords, t.shape), return_inverse=True)
+            summed = np.zeros(flat.size, values.dtype)
+            np.add.at(summed, inverse, values)
+            coords, values = np.array(np.unravel_index(flat, t.shape), dtype=np.int64).reshape(t.ndim, -1), summed
+        return from_coordinates(t.shape, coords, values, encoding)
     dense = t.encoding is None
     if dense:
         keep = values != 0
@@ -308,7 +317,7 @@ def compile_softmax(op: SoftmaxOp) -> CompiledStatement:
     from treadle.passes.sparse.softmax_loops import lower_softmax, softmax_signature
     from treadle.pipeline import make_context
 
-    key = f"softmax {op.axis} {op.source.type}"
+    key = f"softmax {op.axis} {op.over_stored} {op.source.type}"
     if (hit := _SOFTMAX.get(key)) is not None:
         return hit
     start = time.perf_counter()
@@ -335,16 +344,17 @@ def run_softmax(op: SoftmaxOp, tensor: Tensor) -> Tensor:
         raise NotSupportedError(f"softmax of a rank-{rank} tensor")
     target = named_encoding("csr" if op.axis == 1 else "csc", 2)
     t = op.source.type
-    key = f"retyped {op.axis} {t}"
+    stored = op.over_stored
+    key = f"retyped {op.axis} {stored} {t}"
     retyped = _RETYPED.get(key)
     if retyped is None:
         from xdsl.ir import Block
 
         block = Block(arg_types=[TensorType(t.get_element_type(), t.get_shape(), target)])
         _KEEP.append(block)
-        retyped = _RETYPED[key] = SoftmaxOp(block.args[0], op.axis)
-    result = compile_softmax(retyped)({"S": convert(tensor, target)})
-    return result if tensor.encoding == target else convert(result, tensor.encoding)
+        retyped = _RETYPED[key] = SoftmaxOp(block.args[0], op.axis, stored)
+    result = compile_softmax(retyped)({"S": convert(tensor, target, stored)})
+    return result if tensor.encoding == target else convert(result, tensor.encoding, stored)
 
 
 def _assign_with_conversions(op: AssignOp, named: dict[str, Tensor]) -> Tensor:

@@ -220,17 +220,18 @@ def take_at_pattern(a: Tensor, g: np.ndarray) -> Tensor:
     return st({"A": a, "B": Tensor(g.shape, None, [], g.reshape(-1))})
 
 
-def softmax(a: Tensor, dim: int) -> Tensor:
-    """`sparse.softmax` of a matrix along `dim`, over its nonzeros (compiled; see the op)."""
+def softmax(a: Tensor, dim: int, stored: bool = False) -> Tensor:
+    """`sparse.softmax` of a matrix along `dim`, over its nonzeros or, with `stored`, over its
+    stored entries (torch.sparse.softmax's rule; compiled; see the op)."""
     from treadle.dialects.sparse import SoftmaxOp
     from treadle.runtime.execute import run_softmax
 
-    key = ("softmax", a.shape, a.encoding, np.dtype(a.dtype).str, dim)
+    key = ("softmax", a.shape, a.encoding, np.dtype(a.dtype).str, dim, stored)
     op = _SOFTMAX_OPS.get(key)
     if op is None:
         block = Block(arg_types=[_type(a.shape, a.dtype, a.encoding)])
         _BLOCKS.append(block)
-        op = _SOFTMAX_OPS[key] = SoftmaxOp(block.args[0], dim)
+        op = _SOFTMAX_OPS[key] = SoftmaxOp(block.args[0], dim, stored)
     return run_softmax(op, a)
 
 

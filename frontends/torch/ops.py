@@ -324,23 +324,22 @@ def relu(a: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _softmax_ok(t: Any, dim: Any, dtype: Any) -> bool:
-    """torch.sparse.softmax normalizes over stored entries, the compiled op over nonzeros: the
-    same unless an entry is stored as an explicit zero, which sends the call to torch."""
     return (
         isinstance(t, torch.Tensor) and t.layout in (torch.sparse_csr, torch.sparse_coo) and t.dim() == 2
         and t.dtype in _FLOATS and dtype is None and isinstance(dim, int) and -2 <= dim < 2
         and not (torch.is_grad_enabled() and t.requires_grad)
-        and not bool((t.values() == 0).any())
     )
 
 
 def _compiled_softmax(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Softmax of a CSR matrix (or of a COO one, through CSR) as a CSR tensor."""
+    """Softmax of a CSR matrix (or of a COO one, through CSR) as a CSR tensor, over the stored
+    entries as torch normalizes (`sparse.softmax ... stored`: an explicit zero, which an SDDMM
+    leaves where a dot product cancels exactly, takes part like any value)."""
     from treadle.runtime.kernels import softmax
 
     STATS["compiled"] += 1
     view = _cached(t) if t.layout == torch.sparse_csr else to_treadle(t)
-    return _to_torch_csr(softmax(view, dim % 2))
+    return _to_torch_csr(softmax(view, dim % 2, stored=True))
 
 
 def sparse_softmax(t: Any, dim: Any, dtype: Any = None) -> Any:

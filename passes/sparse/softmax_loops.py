@@ -32,7 +32,8 @@ def softmax_signature(op: SoftmaxOp) -> list[tuple[str, str, str]]:
 
 def lower_softmax(op: SoftmaxOp, func_name: str, parallel: bool = True) -> str:
     """The text of a `func.func` computing `op` (see the module docstring). Zeros count as
-    -inf: they are skipped by the max and the sum and come out as zeros."""
+    -inf (skipped by the max and the sum, they come out as zeros) unless the op is `stored`,
+    whose sweeps take every stored entry as it is (no compare and select per entry)."""
     sig = softmax_signature(op)
     t = op.source.type
     assert isinstance(t, TensorType)
@@ -61,7 +62,7 @@ def lower_softmax(op: SoftmaxOp, func_name: str, parallel: bool = True) -> str:
         b.line(f"{res} = scf.for {q} = {lo} to {hi} step {c1} iter_args({acc} = {init}) -> ({et}) {{")
         b.depth += 1
         v = b.op(f"memref.load %S_vals[{q}] : memref<?x{et}>", "v")
-        nz = b.op(f"arith.cmpf one, {v}, {zero} : {et}", "nz")
+        nz = None if op.over_stored else b.op(f"arith.cmpf one, {v}, {zero} : {et}", "nz")
         b.line(f"scf.yield {body(q, v, nz, acc)} : {et}")
         b.depth -= 1
         b.line("}")
@@ -69,14 +70,14 @@ def lower_softmax(op: SoftmaxOp, func_name: str, parallel: bool = True) -> str:
 
     def keep_max(q, v, nz, acc):
         bigger = b.op(f"arith.maximumf {acc}, {v} : {et}", "m")
-        return b.op(f"arith.select {nz}, {bigger}, {acc} : {et}", "m")
+        return bigger if nz is None else b.op(f"arith.select {nz}, {bigger}, {acc} : {et}", "m")
 
     top = sweep(ninf, keep_max)
 
     def exp_sum(q, v, nz, acc):
         shifted = b.op(f"arith.subf {v}, {top} : {et}", "e")
         e = b.op(f"math.exp {shifted} : {et}", "e")
-        kept = b.op(f"arith.select {nz}, {e}, {zero} : {et}", "e")
+        kept = e if nz is None else b.op(f"arith.select {nz}, {e}, {zero} : {et}", "e")
         b.line(f"memref.store {kept}, %P_vals[{q}] : memref<?x{et}>")
         return b.op(f"arith.addf {acc}, {kept} : {et}", "s")
 

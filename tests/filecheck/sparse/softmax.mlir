@@ -32,3 +32,23 @@ func.func @rows(%S: tensor<4x8xf32, #csr>) -> tensor<4x8xf32, #csr> {
 // C-LABEL: void rows(
 // C: #pragma omp parallel for schedule(dynamic, 16)
 // C: expf(
+
+// With `stored` (torch.sparse.softmax's rule) every stored entry takes part, explicit zeros
+// included: the sweeps neither compare nor select.
+// CHECK-LABEL: func.func @rows_stored
+// CHECK: %P = sparse.softmax %S {dim = 0} stored : tensor<4x8xf64, {{.*}}>
+// CHECK-GENERIC: "sparse.softmax"(%{{.*}}) <{dim = 0 : i64, stored}>
+func.func @rows_stored(%S: tensor<4x8xf64, #sparse.encoding<{map = (i, j) -> (j : dense, i : compressed)}>>) -> tensor<4x8xf64, #sparse.encoding<{map = (i, j) -> (j : dense, i : compressed)}>> {
+  %P = sparse.softmax %S {dim = 0} stored : tensor<4x8xf64, #sparse.encoding<{map = (i, j) -> (j : dense, i : compressed)}>>
+  func.return %P : tensor<4x8xf64, #sparse.encoding<{map = (i, j) -> (j : dense, i : compressed)}>>
+}
+
+// LOOPS-LABEL: func.func @rows_stored(%S_pos1: memref<?xi64>, %S_crd1: memref<?xi64>, %S_vals: memref<?xf64>, %P_vals: memref<?xf64>)
+// LOOPS-NOT: arith.cmpf one
+// LOOPS-NOT: arith.select
+// LOOPS: arith.maximumf
+// LOOPS-NOT: arith.select
+// LOOPS: math.exp
+// LOOPS: memref.store %{{.*}}, %P_vals
+// LOOPS: arith.cmpf oeq
+// LOOPS: } {treadle.omp = {schedule = "dynamic", chunk = 16 : i64}}
