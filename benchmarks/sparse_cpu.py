@@ -131,7 +131,8 @@ def main(argv=None) -> int:
         x = rng.standard_normal(n).astype(np.float32)
         tx = torch.from_numpy(x)
         def ours_spmv():
-            if td is not None and dispatch.choose_spmm(at, 1, dense_available=True).use_dense:
+            if td is not None and dispatch.choose_spmm(at, 1, dense_available=True, run_sparse=lambda: kernels.spmv(at, x),
+                                                       run_dense=lambda: torch.mv(td, tx)).use_dense:
                 return torch.mv(td, tx)
             return kernels.spmv(at, x)
 
@@ -146,8 +147,9 @@ def main(argv=None) -> int:
             b = rng.standard_normal((n, k)).astype(np.float32)
             tb = torch.from_numpy(b)
 
-            def ours_spmm(b=b, k=k):
-                if dispatch.choose_spmm(at, k, dense_available=td is not None).use_dense and td is not None:
+            def ours_spmm(b=b, k=k, tb=tb):
+                if td is not None and dispatch.choose_spmm(at, k, dense_available=True, run_sparse=lambda: kernels.spmm(at, b),
+                                                           run_dense=lambda: td @ tb).use_dense:
                     return td @ tb
                 return kernels.spmm(at, b)
 
@@ -166,8 +168,9 @@ def main(argv=None) -> int:
         coo = a.tocoo()
         et = np.ascontiguousarray(e.T)
         def ours_sddmm():
-            if dispatch.choose_sddmm(at, kk).use_dense:  # torch's BLAS for D @ E, then the pattern's values
-                return kernels.take_at_pattern(ones, (td_ @ te_).numpy())
+            dense_route = lambda: kernels.take_at_pattern(ones, (td_ @ te_).numpy())  # torch's BLAS for D @ E, then the pattern's values
+            if dispatch.choose_sddmm(at, kk, run_sparse=lambda: kernels.sddmm(ones, d, e, csr), run_dense=dense_route).use_dense:
+                return dense_route()
             return kernels.sddmm(ones, d, e, csr)
 
         emit(f"sddmm K=32 {name}", ours_sddmm, {

@@ -162,21 +162,70 @@ class Decision:
     use_dense: bool
     sparse_seconds: float
     dense_seconds: float
+    measured: bool = False
+    """the times are medians measured on the call's own operands (see `AMBIGUOUS`), not predictions"""
 
     def explain(self) -> str:
         side = "dense (torch/BLAS)" if self.use_dense else "sparse (compiled treadle kernel)"
         dense = f"{self.dense_seconds * 1e3:.3f} ms" if self.dense_seconds != float("inf") else "not modelled at this size"
-        return f"{side}: predicted sparse {self.sparse_seconds * 1e3:.3f} ms, dense {dense}"
+        how = "measured (the prediction was near the boundary)" if self.measured else "predicted"
+        return f"{side}: {how} sparse {self.sparse_seconds * 1e3:.3f} ms, dense {dense}"
 
 
-def choose_spmm(a: Tensor, k: int, dense_available: bool = False, engine: str = "torch") -> Decision:
+AMBIGUOUS = 3.0
+"""A prediction within this factor of the boundary (dense = sparse · DENSE_MARGIN) is checked
+when the caller can run both sides: each is timed on the call's own operands (three calls each,
+in turns, after a warm-up) and the decision kept for operands of that shape and nnz (what the
+model sees of them, so a product on fresh operands of one pattern each call, an attention
+layer's probabilities, is measured once). Near the boundary the model's errors decide the pick
+— it prices the sparse side from uniform probes (on the 50%-dense pruned matrix the kernel ran
+2x its prediction) and the calibration moves between processes (one sent SpMM N = 32 on the
+14%-dense bigbird-2k mask to BLAS at 4.6 ms, the kernel's 1.1 ms and torch.sparse's 2.0 ms) —
+and a wrong pick costs more than the check."""
+MEASURED_MARGIN = 1.2
+"""Measured, the sparse kernel is taken only when this much faster than the dense side: medians
+of three calls moved by 10-20% between checks here, and on near-equal sides (SpMM N = 32 on the
+50%-dense pruned matrix: 1.0-1.6 ms against BLAS's 0.9-1.3 ms) the dense side's cost is the
+steadier one."""
+MEASURED_MIN_SECONDS = 1e-4
+"""Products predicted to take less on both sides are not measured: either pick costs little,
+and timings that short are mostly call overhead."""
+_MEASURED: dict[tuple, Decision] = {}
+_MEASURED_ENTRIES = 4096
+
+
+def _confirmed(predicted: Decision, operand: Tensor, key: tuple, run_sparse, run_dense) -> Decision:
+    """`predicted`, or the measured decision for `operand`'s shape and nnz and `key` when the
+    prediction is ambiguous and both runners are given."""
+    sparse, dense = predicted.sparse_seconds, predicted.dense_seconds
+    if (MODE != "auto" or run_sparse is None or run_dense is None or dense == float("inf") or sparse <= 0
+            or max(sparse, dense) < MEASURED_MIN_SECONDS):
+        return predicted
+    ratio = dense / (sparse * DENSE_MARGIN)
+    if not 1 / AMBIGUOUS < ratio < AMBIGUOUS:
+        return predicted
+    full = (operand.shape, operand.nnz, np.dtype(operand.dtype).str, *key)
+    hit = _MEASURED.get(full)
+    if hit is not None:
+        return hit
+    sparse, dense = _probe_times([run_sparse, run_dense], 3)
+    if len(_MEASURED) >= _MEASURED_ENTRIES:
+        _MEASURED.pop(next(iter(_MEASURED)))
+    _MEASURED[full] = Decision(dense < sparse * MEASURED_MARGIN, sparse, dense, measured=True)
+    return _MEASURED[full]
+
+
+def choose_spmm(a: Tensor, k: int, dense_available: bool = False, engine: str = "torch",
+                run_sparse=None, run_dense=None) -> Decision:
     """SpMM A (m×n, nnz) @ B (n×k) (k = 1: SpMV): which side is cheaper, the dense side being
-    `engine`'s matmul ("torch" or "numpy")."""
+    `engine`'s matmul ("torch" or "numpy"). With `run_sparse` and `run_dense` (callables doing
+    this call's product each way), an ambiguous prediction is measured (`AMBIGUOUS`)."""
     cal = calibrate(k, engine)
     m, n = a.shape
     sparse = a.nnz * k * cal.c_sparse + m * k * cal.c_out
     dense = m * n * k * cal.dense_per_entry(m * n) + (0.0 if dense_available else m * n * cal.c_densify * 4)
-    return Decision(_dense_wins(dense, sparse), sparse, dense)
+    predicted = Decision(_dense_wins(dense, sparse), sparse, dense)
+    return _confirmed(predicted, a, ("spmm", k, dense_available, engine), run_sparse, run_dense)
 
 
 def explain_spmm(a: Tensor, k: int) -> str:
@@ -229,18 +278,20 @@ def calibrate_sddmm(force: bool = False) -> SddmmCalibration:
     return _SDDMM_CAL
 
 
-def choose_sddmm(a: Tensor, k: int, engine: str = "torch") -> Decision:
+def choose_sddmm(a: Tensor, k: int, engine: str = "torch", run_sparse=None, run_dense=None) -> Decision:
     """SDDMM A ∘ (D @ E) (A m×n with nnz stored entries, D m×k): the compiled kernel, or the
     dense route — `engine`'s matmul D @ E and its values taken at A's pattern — when that is
     predicted cheaper, which the model only considers while D @ E stays in cache (at most
     CACHED_DENSE entries, the probes' size): on 2048² matrices the dense route ran 2-3x
-    slower than predicted (a 16 MB product written and read back) and lost to the kernel."""
+    slower than predicted (a 16 MB product written and read back) and lost to the kernel.
+    With both runners, an ambiguous prediction is measured (`AMBIGUOUS`)."""
     cal, sd = calibrate(64, engine), calibrate_sddmm()
     m, n = a.shape
     sparse = a.nnz * k * sd.c_entry
     dense = m * n * k * cal.c_dense + m * n * cal.c_densify + a.nnz * sd.c_mask
     modelled = m * n <= CACHED_DENSE
-    return Decision(_dense_wins(dense if modelled else float("inf"), sparse), sparse, dense if modelled else float("inf"))
+    predicted = Decision(_dense_wins(dense if modelled else float("inf"), sparse), sparse, dense if modelled else float("inf"))
+    return _confirmed(predicted, a, ("sddmm", k, engine), run_sparse, run_dense)
 
 
 _PRUNED: dict[int, tuple[Any, Tensor | None]] = {}

@@ -430,18 +430,22 @@ def spmm_shape(op: AssignOp) -> tuple[str, str, int] | None:
 
 
 def _dense_product(op: AssignOp, named: dict[str, Tensor]) -> Tensor | None:
-    """The BLAS product (numpy's) of a SpMM/SpMV when the dispatcher predicts it beats the
-    compiled sparse kernel (`dispatch.choose_spmm`), else None."""
+    """The BLAS product (numpy's) of a SpMM/SpMV when the dispatcher says it beats the compiled
+    sparse kernel (`dispatch.choose_spmm`: predicted, or measured near the boundary), else None."""
     shape = spmm_shape(op)
     if shape is None:
         return None
     from treadle.runtime import dispatch
 
     sparse, dense, k = shape
-    if not dispatch.choose_spmm(named[sparse], k, engine="numpy").use_dense:
-        return None
-    out = named[sparse].to_numpy() @ named[dense].values.reshape(named[dense].shape)
-    return Tensor(out.shape, None, [], np.ascontiguousarray(out).reshape(-1))
+
+    def product() -> Tensor:
+        out = named[sparse].to_numpy() @ named[dense].values.reshape(named[dense].shape)
+        return Tensor(out.shape, None, [], np.ascontiguousarray(out).reshape(-1))
+
+    decision = dispatch.choose_spmm(named[sparse], k, engine="numpy", run_sparse=lambda: _assign_with_conversions(op, named),
+                                    run_dense=product)
+    return product() if decision.use_dense else None
 
 
 def explain(module: ModuleOp, func_name: str, tensors: list[Tensor] | tuple[Tensor, ...] | None = None) -> str:

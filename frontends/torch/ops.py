@@ -83,16 +83,22 @@ def sparse_mm(a: Any, b: Any, original=None, relu: bool = False, addend: Any = N
 
         view = _cached(a)
         if view is not None:
-            if choose_spmm(view, b.shape[1] if b.dim() == 2 else 1).use_dense:
-                STATS["dense"] += 1
-                return _epilogue(a.to_dense() @ b, addend, relu)
             from treadle.runtime.kernels import spmm, spmv
 
+            def compiled():
+                if b.dim() == 1:
+                    return torch.from_numpy(spmv(view, _np(b.contiguous())))
+                d = None if addend is None else _np(addend.expand(a.shape[0], b.shape[1]))
+                return torch.from_numpy(spmm(view, _np(b.contiguous()), relu=relu, addend=d))
+
+            def dense():
+                return _epilogue(a.to_dense() @ b, addend, relu)
+
+            if choose_spmm(view, b.shape[1] if b.dim() == 2 else 1, run_sparse=compiled, run_dense=dense).use_dense:
+                STATS["dense"] += 1
+                return dense()
             STATS["compiled"] += 1
-            if b.dim() == 1:
-                return torch.from_numpy(spmv(view, _np(b.contiguous())))
-            d = None if addend is None else _np(addend.expand(a.shape[0], b.shape[1]))
-            return torch.from_numpy(spmm(view, _np(b.contiguous()), relu=relu, addend=d))
+            return compiled()
     STATS["fallback"] += 1
     return _epilogue((original or torch.mm)(a, b), addend, relu)
 
@@ -166,15 +172,17 @@ def sampled_addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha:
             pattern = Tensor(view.shape, view.encoding, view.levels, np.ones_like(view.values))
             _ONES[id(view)] = pattern
             weakref.finalize(view, _ONES.pop, id(view), None)
-        if choose_sddmm(view, mat1.shape[1]).use_dense:  # BLAS for D @ E, its values at the pattern
-            STATS["dense"] += 1
+        def dense():  # BLAS for D @ E, its values at the pattern
             out = take_at_pattern(pattern, _np(torch.mm(mat1, mat2)))
-            scaled = out.values if alpha == 1 else out.values * np.asarray(alpha, dtype=out.values.dtype)
-        else:
-            # Eᵀ of mat2: a free view when mat2 is itself a transpose (k.t() in attention).
+            return out.values if alpha == 1 else out.values * np.asarray(alpha, dtype=out.values.dtype)
+
+        def compiled():  # Eᵀ of mat2: a free view when mat2 is itself a transpose (k.t() in attention)
             et = _np(mat2.t().contiguous())
-            scaled = sddmm(pattern, _np(mat1.contiguous()), et.T, view.encoding, scale=float(alpha)).values
-            STATS["compiled"] += 1
+            return sddmm(pattern, _np(mat1.contiguous()), et.T, view.encoding, scale=float(alpha)).values
+
+        use_dense = choose_sddmm(view, mat1.shape[1], run_sparse=compiled, run_dense=dense).use_dense
+        STATS["dense" if use_dense else "compiled"] += 1
+        scaled = dense() if use_dense else compiled()
         vals = scaled if beta == 0 else beta * _np(input.values()) + scaled
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

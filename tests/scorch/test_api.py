@@ -67,6 +67,42 @@ def test_dispatch_follows_its_cost_model(monkeypatch):
     assert dispatch.choose_spmm(very_sparse, 128).use_dense
 
 
+def test_dispatch_measures_a_prediction_near_the_boundary_once_per_operand(monkeypatch):
+    """Near the boundary (within AMBIGUOUS of it) the decision is the side measured faster on
+    the call's own operands (the kernel by MEASURED_MARGIN), remembered for operands of that
+    shape and nnz; far from it, or without both runners, the prediction stands and nothing runs
+    (fixed times: no timing in the test)."""
+    from treadle.runtime import dispatch
+
+    cal = dispatch.Calibration(c_sparse=1e-8, c_out=0.0, c_dense=1e-8, c_densify=0.0)
+    monkeypatch.setattr(dispatch, "_CAL", {(64, "torch"): cal})
+    monkeypatch.setattr(dispatch, "_MEASURED", {})
+    measured = []
+
+    def fake_probe_times(fns, repeats=15):
+        measured.append(len(fns))
+        return [3e-3, 1e-3]  # sparse 3 ms, dense 1 ms: the model's pick (sparse) is wrong
+
+    monkeypatch.setattr(dispatch, "_probe_times", fake_probe_times)
+    rng = np.random.default_rng(8)
+    run = dict(run_sparse=lambda: None, run_dense=lambda: None)
+    near = make_tensor(random_array(rng, (64, 64), 0.5).astype(np.float32), "csr")  # dense/sparse ≈ 2: ambiguous
+    assert not dispatch.choose_spmm(near, 16, dense_available=True).use_dense  # no runners: the prediction
+    first = dispatch.choose_spmm(near, 16, dense_available=True, **run)
+    assert first.use_dense and first.measured and "measured" in first.explain() and measured == [2]
+    assert dispatch.choose_spmm(near, 16, dense_available=True, **run) == first and measured == [2]  # remembered
+    assert dispatch.choose_spmm(near, 32, dense_available=True, **run).measured and measured == [2, 2]  # its own k
+    again = make_tensor(near.to_numpy(), "csr")  # a fresh operand of the same shape and nnz
+    assert dispatch.choose_spmm(again, 16, dense_available=True, **run) == first and measured == [2, 2]
+    far = make_tensor(random_array(rng, (64, 64), 0.01).astype(np.float32), "csr")  # dense/sparse ≈ 100
+    assert not dispatch.choose_spmm(far, 16, dense_available=True, **run).measured and measured == [2, 2]
+    times = [1.1e-3, 1.2e-3]  # the kernel measured faster, but not by MEASURED_MARGIN: dense
+    monkeypatch.setattr(dispatch, "_probe_times", lambda fns, repeats=15: times)
+    assert dispatch.choose_spmm(near, 8, dense_available=True, **run).use_dense
+    times = [0.9e-3, 1.2e-3]
+    assert not dispatch.choose_spmm(near, 12, dense_available=True, **run).use_dense
+
+
 def test_dispatch_prices_a_dense_operand_that_fits_in_cache_at_the_cached_rate(monkeypatch):
     from treadle.runtime import dispatch
 
