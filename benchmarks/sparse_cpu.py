@@ -4,8 +4,9 @@ scipy.sparse and torch dense, in one process, with the same thread count on ever
 
     OMP_WAIT_POLICY=passive python -m treadle.benchmarks.sparse_cpu [--quick] [--threads N] [--json PATH]
 
-Each row prints `case | ours | peers | ratios` (milliseconds, medians of >= 7 runs after a
-warm-up, the sides taking turns in three rounds). scipy.sparse is single-threaded by design; its column is what users get from it.
+Each row prints `case | ours | peers | ratios` (milliseconds, medians over three rounds in which
+the sides take turns, each side making >= 3 timed calls a round after an untimed one, more for
+a short call, up to 40, to fill 20 ms). scipy.sparse is single-threaded by design; its column is what users get from it.
 Compile times (IR → loaded kernel, with and without gcc, and cached reuse) are measured too.
 """
 
@@ -23,37 +24,48 @@ import warnings
 
 def _setup_threads(threads: int) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # see docs/scorch.md: two OpenMP runtimes share 2 cores
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # see docs/scorch.md "Why passive"
 
 
 _UNSUPPORTED = (RuntimeError, NotImplementedError, ValueError, TypeError, MemoryError)
 
 
+ROUND_SECONDS = 0.02
+"""Each side times at least this long per round (up to ROUND_CALLS calls): a median of nine calls
+of a 2 ms product moved by 25% between two sides making the same torch call."""
+ROUND_CALLS = 40
+
+
 def interleaved_ms(fns: dict, repeats: int, rounds: int = 3) -> dict:
     """Median milliseconds of each callable (None for a missing one or one that raises). The
     sides of a row take turns in `rounds` rounds; in each, a side makes one untimed call (its
-    data back in cache, its threads awake) and then ceil(repeats / rounds) timed ones. Steady
-    state per side, as a plain loop of calls measures, while a slow period of this shared
-    2-core machine falls on every side: timed one side after the other, single rows moved by up
-    to 2x between runs; timed call by call, each side paid for the other's cache and OpenMP
-    thread wake-ups. The order of the sides rotates between rounds, so that what a place in the
-    round costs (following a slow side, say) falls on every side: with a fixed order, two sides
-    making the same torch call (a row the dispatcher sent to dense) differed by up to 1.6x."""
-    live, times = {}, {}
+    data back in cache, its threads awake) and then ceil(repeats / rounds) timed ones, more for
+    a short call (ROUND_SECONDS). Steady state per side, as a plain loop of calls measures,
+    while a slow period of this shared 2-core machine falls on every side: timed one side after
+    the other, single rows moved by up to 2x between runs; timed call by call, each side paid
+    for the other's cache and OpenMP thread wake-ups. The order of the sides rotates between
+    rounds, so that what a place in the round costs (following a slow side, say) falls on every
+    side: with a fixed order, two sides making the same torch call (a row the dispatcher sent
+    to dense) differed by up to 1.6x."""
+    live, times, calls = {}, {}, {}
+    per = max(1, -(-repeats // rounds))
     for name, fn in fns.items():
         if fn is None:
             continue
         try:
             fn()
+            t = time.perf_counter()
+            fn()
+            first = time.perf_counter() - t
         except _UNSUPPORTED:
             continue
         live[name], times[name] = fn, []
-    per = max(1, -(-repeats // rounds))
+        calls[name] = min(max(per, math.ceil(ROUND_SECONDS / max(first, 1e-6))), max(per, ROUND_CALLS))
     order = list(live.items())
     for r in range(rounds):
         for name, fn in order[r % len(order):] + order[: r % len(order)]:  # each round starts at another side
             fn()
-            for _ in range(per):
+            for _ in range(calls[name]):
                 t = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t)

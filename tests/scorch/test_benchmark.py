@@ -9,7 +9,7 @@ pytest.importorskip("torch")
 from treadle.benchmarks import sparse_cpu  # noqa: E402
 
 
-def test_interleaved_timing_takes_turns_and_drops_what_raises():
+def test_interleaved_timing_takes_turns_and_drops_what_raises(monkeypatch):
     calls = {"a": 0, "b": 0}
 
     def a():
@@ -21,10 +21,15 @@ def test_interleaved_timing_takes_turns_and_drops_what_raises():
     def broken():
         raise NotImplementedError
 
+    monkeypatch.setattr(sparse_cpu, "ROUND_SECONDS", 0.0)
     times = sparse_cpu.interleaved_ms({"a": a, "b": b, "broken": broken, "missing": None}, repeats=7, rounds=3)
-    # one probe call, then per round one untimed and ceil(7 / 3) = 3 timed calls
-    assert calls == {"a": 1 + 3 * (1 + 3), "b": 1 + 3 * (1 + 3)}
+    # a warm-up and a timed probe call, then per round one untimed and ceil(7 / 3) = 3 timed calls
+    assert calls == {"a": 2 + 3 * (1 + 3), "b": 2 + 3 * (1 + 3)}
     assert times["broken"] is None and times["missing"] is None and times["a"] >= 0 and times["b"] >= 0
+    monkeypatch.setattr(sparse_cpu, "ROUND_SECONDS", 10.0)  # a short call gets more, up to ROUND_CALLS per round
+    calls.update(a=0, b=0)
+    sparse_cpu.interleaved_ms({"a": a, "b": b}, repeats=7, rounds=3)
+    assert calls == {"a": 2 + 3 * (1 + sparse_cpu.ROUND_CALLS), "b": 2 + 3 * (1 + sparse_cpu.ROUND_CALLS)}
 
 
 def test_quick_model_rows_run_and_report_their_ratio(tmp_path, capsys):
