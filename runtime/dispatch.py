@@ -194,25 +194,21 @@ _MEASURED: dict[tuple, Decision] = {}
 _MEASURED_ENTRIES = 4096
 
 
-def _confirmed(predicted: Decision, operand: Tensor, key: tuple, run_sparse, run_dense) -> Decision:
-    """`predicted`, or the measured decision for `operand`'s shape and nnz and `key` when the
-    prediction is ambiguous and both runners are given."""
-    sparse, dense = predicted.sparse_seconds, predicted.dense_seconds
-    if (MODE != "auto" or run_sparse is None or run_dense is None or dense == float("inf") or sparse <= 0
-            or max(sparse, dense) < MEASURED_MIN_SECONDS):
-        return predicted
-    ratio = dense / (sparse * DENSE_MARGIN)
-    if not 1 / AMBIGUOUS < ratio < AMBIGUOUS:
-        return predicted
-    full = (operand.shape, operand.nnz, np.dtype(operand.dtype).str, *key)
-    hit = _MEASURED.get(full)
-    if hit is not None:
+def _decide(sparse: float, dense: float, operand: Tensor, key: tuple, run_sparse, run_dense) -> Decision:
+    """The predicted decision, or the measured one for `operand`'s shape and nnz and `key` when
+    the prediction is ambiguous and both runners are given. On every product call: the
+    measured decision is looked up before a Decision is built."""
+    if (run_sparse is not None and run_dense is not None and MODE == "auto" and dense != float("inf") and sparse > 0
+            and max(sparse, dense) >= MEASURED_MIN_SECONDS and 1 / AMBIGUOUS < dense / (sparse * DENSE_MARGIN) < AMBIGUOUS):
+        full = (operand.shape, operand.nnz, operand.values.dtype, *key)
+        hit = _MEASURED.get(full)
+        if hit is None:
+            t_sparse, t_dense = _probe_times([run_sparse, run_dense], 3)
+            if len(_MEASURED) >= _MEASURED_ENTRIES:
+                _MEASURED.pop(next(iter(_MEASURED)))
+            hit = _MEASURED[full] = Decision(t_dense < t_sparse * MEASURED_MARGIN, t_sparse, t_dense, measured=True)
         return hit
-    sparse, dense = _probe_times([run_sparse, run_dense], 3)
-    if len(_MEASURED) >= _MEASURED_ENTRIES:
-        _MEASURED.pop(next(iter(_MEASURED)))
-    _MEASURED[full] = Decision(dense < sparse * MEASURED_MARGIN, sparse, dense, measured=True)
-    return _MEASURED[full]
+    return Decision(_dense_wins(dense, sparse), sparse, dense)
 
 
 def choose_spmm(a: Tensor, k: int, dense_available: bool = False, engine: str = "torch",
@@ -224,8 +220,7 @@ def choose_spmm(a: Tensor, k: int, dense_available: bool = False, engine: str = 
     m, n = a.shape
     sparse = a.nnz * k * cal.c_sparse + m * k * cal.c_out
     dense = m * n * k * cal.dense_per_entry(m * n) + (0.0 if dense_available else m * n * cal.c_densify * 4)
-    predicted = Decision(_dense_wins(dense, sparse), sparse, dense)
-    return _confirmed(predicted, a, ("spmm", k, dense_available, engine), run_sparse, run_dense)
+    return _decide(sparse, dense, a, ("spmm", k, dense_available, engine), run_sparse, run_dense)
 
 
 def explain_spmm(a: Tensor, k: int) -> str:
@@ -290,8 +285,7 @@ def choose_sddmm(a: Tensor, k: int, engine: str = "torch", run_sparse=None, run_
     sparse = a.nnz * k * sd.c_entry
     dense = m * n * k * cal.c_dense + m * n * cal.c_densify + a.nnz * sd.c_mask
     modelled = m * n <= CACHED_DENSE
-    predicted = Decision(_dense_wins(dense if modelled else float("inf"), sparse), sparse, dense if modelled else float("inf"))
-    return _confirmed(predicted, a, ("sddmm", k, engine), run_sparse, run_dense)
+    return _decide(sparse, dense if modelled else float("inf"), a, ("sddmm", k, engine), run_sparse, run_dense)
 
 
 _PRUNED: dict[int, tuple[Any, Tensor | None]] = {}
