@@ -352,7 +352,7 @@ def test_stored_softmax_counts_explicit_zeros_as_torch_does(fmt, dim, m, n, dens
     (want,) = run_reference(module, "f", (s,))
     np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-14)
     coords, values = s.coordinates()
-    stored = torch.sparse_coo_tensor(torch.from_numpy(coords), torch.from_numpy(values), (m, n)).coalesce()
+    stored = torch.sparse_coo_tensor(torch.from_numpy(coords), torch.from_numpy(values), (m, n), check_invariants=True).coalesce()
     np.testing.assert_allclose(want, torch.sparse.softmax(stored, dim).to_dense().numpy(), rtol=1e-12, atol=1e-14)
 
 
