@@ -295,16 +295,19 @@ def test_union_merge_of_sorted_rows(expr, m, n, density, parallel, seed):
         assert np.all(np.diff(crd[pos[r]:pos[r + 1]]) > 0)
 
 
+def _softmax_module(fmt: str, m: int, n: int, dim: int, stored: bool = False):
+    enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
+    t = f"tensor<{m}x{n}xf64{enc}>"
+    op = f"sparse.softmax %S {{dim = {dim}}}{' stored' if stored else ''} : {t}"
+    return parse(f"func.func @f(%S: {t}) -> {t} {{\n  %P = {op}\n  func.return %P : {t}\n}}")
+
+
+SOFTMAX_CASES = dict(fmt=st.sampled_from(SPARSE), dim=st.integers(0, 1), m=st.integers(1, 6), n=st.integers(1, 9),
+                     seed=st.integers(0, 2**16))
+
+
 @settings(max_examples=30, deadline=None)
-@given(
-    fmt=st.sampled_from(SPARSE),
-    dim=st.integers(0, 1),
-    m=st.integers(1, 6),
-    n=st.integers(1, 9),
-    density=st.sampled_from([0.0, 0.2, 0.6, 1.0]),
-    seed=st.integers(0, 2**16),
-    scale=st.sampled_from([1.0, 100.0]),
-)
+@given(**SOFTMAX_CASES, density=st.sampled_from([0.0, 0.2, 0.6, 1.0]), scale=st.sampled_from([1.0, 100.0]))
 def test_softmax_matches_reference_and_torch(fmt, dim, m, n, density, seed, scale):
     """sparse.softmax compiled, every format and both dims, against the numpy reference and
     torch.sparse.softmax (which normalizes over stored entries: here, the nonzeros); large
@@ -314,9 +317,7 @@ def test_softmax_matches_reference_and_torch(fmt, dim, m, n, density, seed, scal
         m, n = 2 * m, 2 * n
     rng = np.random.default_rng(seed)
     a = random_array(rng, (m, n), density) * scale
-    enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
-    t = f"tensor<{m}x{n}xf64{enc}>"
-    module = parse(f"func.func @f(%S: {t}) -> {t} {{\n  %P = sparse.softmax %S {{dim = {dim}}} : {t}\n  func.return %P : {t}\n}}")
+    module = _softmax_module(fmt, m, n, dim)
     (got,) = execute(module, "f", [make_tensor(a, fmt)])
     (want,) = run_reference(module, "f", (make_tensor(a, fmt),))
     assert got.format == fmt
@@ -326,15 +327,7 @@ def test_softmax_matches_reference_and_torch(fmt, dim, m, n, density, seed, scal
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    fmt=st.sampled_from(SPARSE),
-    dim=st.integers(0, 1),
-    m=st.integers(1, 6),
-    n=st.integers(1, 9),
-    density=st.sampled_from([0.2, 0.6, 1.0]),
-    seed=st.integers(0, 2**16),
-    zeros=st.sampled_from([0.0, 0.3, 1.0]),
-)
+@given(**SOFTMAX_CASES, density=st.sampled_from([0.2, 0.6, 1.0]), zeros=st.sampled_from([0.0, 0.3, 1.0]))
 def test_stored_softmax_counts_explicit_zeros_as_torch_does(fmt, dim, m, n, density, seed, zeros):
     """`sparse.softmax ... stored` normalizes over the stored entries, explicit zeros included
     (an SDDMM leaves one where a dot product cancels exactly): compiled, every format and both
@@ -345,9 +338,7 @@ def test_stored_softmax_counts_explicit_zeros_as_torch_does(fmt, dim, m, n, dens
     rng = np.random.default_rng(seed)
     s = make_tensor(random_array(rng, (m, n), density), fmt)
     s.values[rng.random(s.values.size) < zeros] = 0.0
-    enc = "" if fmt == "dense" else f', #sparse.encoding<"{fmt}">'
-    t = f"tensor<{m}x{n}xf64{enc}>"
-    module = parse(f"func.func @f(%S: {t}) -> {t} {{\n  %P = sparse.softmax %S {{dim = {dim}}} stored : {t}\n  func.return %P : {t}\n}}")
+    module = _softmax_module(fmt, m, n, dim, stored=True)
     (got,) = execute(module, "f", [s])
     (want,) = run_reference(module, "f", (s,))
     np.testing.assert_allclose(got.to_numpy(), want, rtol=1e-12, atol=1e-14)
