@@ -172,6 +172,7 @@ def sampled_addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha:
             pattern = Tensor(view.shape, view.encoding, view.levels, np.ones_like(view.values))
             _ONES[id(view)] = pattern
             weakref.finalize(view, _ONES.pop, id(view), None)
+
         def dense():  # BLAS for D @ E, its values at the pattern
             out = take_at_pattern(pattern, _np(torch.mm(mat1, mat2)))
             return out.values if alpha == 1 else out.values * np.asarray(alpha, dtype=out.values.dtype)
