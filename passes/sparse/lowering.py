@@ -159,6 +159,11 @@ class _Builder:
         self.depth -= 1
         self.line("}" + (f" {attributes}" if attributes else ""))
 
+    def function(self, name: str, params: list[str], ret_types: str = "") -> str:
+        """The text of `func.func @name(params) ret_types` with the constants and lines built."""
+        body = "\n".join(self.const_lines + self.lines)
+        return f"func.func @{name}({', '.join(params)}){ret_types} {{\n{body}\n}}\n"
+
     def if_else(self, cond: str, et: str, then, otherwise) -> str:
         """`%r = scf.if cond -> (et) { then() } else { otherwise() }`; each emits its branch
         and returns the value it yields. Returns %r."""
@@ -383,21 +388,18 @@ class StatementLowering:
 
     # -- entry ---------------------------------------------------------------------------
 
-    def _function(self, params: list[str], ret_types: str = "") -> str:
-        body = "\n".join(self.b.const_lines + self.b.lines)
-        return f"func.func @{self.func_name}({', '.join(params)}){ret_types} {{\n{body}\n}}\n"
 
     def generate(self) -> str:
         params = self.signature()
         if self._is_block_transpose():
             self._lower_block_transpose()
             self.b.line("func.return")
-            return self._function(params)
+            return self.b.function(self.func_name, params)
         linear = self._row_linear()
         if linear is not None:
             self._lower_row_linear(*linear)
             self.b.line("func.return")
-            return self._function(params)
+            return self.b.function(self.func_name, params)
         self._epilogue, self._addend, expr = self._row_parts()
         terms = expand_terms(expr, self.sparse_names)
         if self.out_enc is None or self.pattern is not None:
@@ -421,7 +423,7 @@ class StatementLowering:
             self.b.line("func.return")
         else:
             ret_types = self._sparse_output(terms)
-        return self._function(params, ret_types)
+        return self.b.function(self.func_name, params, ret_types)
 
     # -- dense transposition -------------------------------------------------------------
 

@@ -96,6 +96,5 @@ def lower_softmax(op: SoftmaxOp, func_name: str, parallel: bool = True) -> str:
     omp = ' {treadle.omp = {schedule = "dynamic", chunk = 16}}' if parallel and slices > 1 else ""
     b.line("}" + omp)
     b.line("func.return")
-    params = ", ".join(f"%{'P' if role == 'outvals' else name}_{'vals' if role == 'outvals' else role}: {mtype}" for name, role, mtype in sig)
-    body = "\n".join(b.const_lines + b.lines)
-    return f"func.func @{func_name}({params}) {{\n{body}\n}}\n"
+    params = [f"%{'P' if role == 'outvals' else name}_{'vals' if role == 'outvals' else role}: {mtype}" for name, role, mtype in sig]
+    return b.function(func_name, params)
