@@ -17,6 +17,7 @@ from xdsl.traits import IsTerminator
 from xdsl.utils.exceptions import VerifyException
 
 from treadle.backends.c.abi import FunctionABI, ParamABI, param_abi, scalar_c_type
+from treadle.backends.c.lanes import emit_lanes, lane_plan
 from treadle.backends.c.omp import SIMD_ATTR, combiner_operator, omp_request, reduction_operator, simd_reductions
 from treadle.backends.c.prelude import prelude
 from treadle.backends.c.scalar import SCALAR_OPS, constant_expr
@@ -101,7 +102,8 @@ class _ModuleEmitter:
         for f in funcs:
             self.abis[f.sym_name.data] = _function_abi(f)
         used = {type(o) for f in funcs for o in f.walk()}
-        self.lines += prelude(transpose_blocks=TransposeBlockOp in used, dots=DotsOp in used).splitlines()
+        lanes = sorted({p.c_type for f in funcs for o in f.walk() if (p := lane_plan(o)) is not None})
+        self.lines += prelude(transpose_blocks=TransposeBlockOp in used, dots=DotsOp in used, lanes=lanes).splitlines()
         self.lines.append("")
         for f in funcs:
             self.lines.append(self._prototype(f) + ";")
@@ -268,12 +270,16 @@ class _FunctionEmitter:
 
     # -- memref ---------------------------------------------------------------------------
     def element(self, ref: SSAValue, indices: Sequence[SSAValue]) -> str:
+        return self.element_at(ref, [self.expr(i) for i in indices])
+
+    def element_at(self, ref: SSAValue, indices: Sequence[str]) -> str:
+        """The C lvalue of a memref element at index expressions (row-major, contiguous)."""
         parts = self.values[ref]
         if not indices:
             return f"{parts[0]}[0]"
-        linear = self.expr(indices[0])
+        linear = indices[0]
         for d, idx in enumerate(indices[1:], start=1):
-            linear = f"({linear}) * {parts[d + 1]} + {self.expr(idx)}"
+            linear = f"({linear}) * {parts[d + 1]} + {idx}"
         return f"{parts[0]}[{linear}]"
 
     def num_elements(self, ref: SSAValue) -> str:
@@ -404,6 +410,12 @@ class _FunctionEmitter:
             )
             self.m.uses_openmp = True
             self.line(req.pragma(1, reductions))
+        elif (plan := lane_plan(op)) is not None:
+            emit_lanes(self, op, plan, self._scalar_target(targets[0], "lane reduction"), iv_name)
+            self.line(f"for (; {iv_name} < {self.expr(op.ub)}; {iv_name} += 1) {{")
+            self.nested(body, lambda y: self.yield_to(targets, y.operands, body))
+            self.line("}")
+            return
         elif (simd := simd_reductions(body, carried, body.last_op.operands if body.last_op else ())) is not None:
             clauses = " ".join(f"reduction({o}:{t[0]})" for o, t in zip(simd, targets))
             self.line(f"#pragma omp simd {clauses}")

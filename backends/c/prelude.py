@@ -3,6 +3,8 @@
 Helpers carry the `treadle_` prefix, which function names in the IR may not use.
 """
 
+from collections.abc import Sequence
+
 _INT_TYPES = ("int8_t", "int16_t", "int32_t", "int64_t")
 
 _HEADER = """\
@@ -158,8 +160,15 @@ static inline void treadle_dots_{name}(const {t}* restrict x, const {t}* const* 
 that are not 8x8, rows not a multiple of 8 long, the rows after the last four)."""
 
 
-def prelude(transpose_blocks: bool = False, dots: bool = False) -> str:
-    """The fixed text; the helpers of `cpu.transpose_block` and `cpu.dots` only where used."""
+_LANES = """\
+/* LANES values of one reduction loop (backends/c/lanes.py): a GCC vector of 32 bytes. */
+typedef {t} treadle_lanes_{t} __attribute__((vector_size(32)));
+"""
+
+
+def prelude(transpose_blocks: bool = False, dots: bool = False, lanes: Sequence[str] = ()) -> str:
+    """The fixed text; the helpers of `cpu.transpose_block` and `cpu.dots`, and the vector
+    types of lane reductions (by element type), only where used."""
     lines = [_HEADER]
     lines += [f"TREADLE_FLOORDIV({t})\nTREADLE_CEILDIV({t})" for t in _INT_TYPES]
     lines += [_FLOAT_HELPERS.format(t=t) for t in ("float", "double")]
@@ -170,6 +179,7 @@ def prelude(transpose_blocks: bool = False, dots: bool = False) -> str:
         lines.append(_TRANSPOSE_BLOCKS)
     if dots:
         lines.append(_DOTS)
+    lines += [_LANES.format(t=t) for t in lanes]
     return "\n".join(lines)
 
 

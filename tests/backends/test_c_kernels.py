@@ -365,13 +365,15 @@ def spmv_reassoc(request):
         f"%s = arith.addf %acc, %p : {t}", f"%s = arith.addf %acc, %p fastmath<reassoc> : {t}"
     )
     lib = compile_module(parse(text))
-    assert "#pragma omp simd reduction(+:acc)" in lib.source.text
+    c = {"f32": "float", "f64": "double"}[t]
+    assert f"treadle_lanes_{c} lanes = {{0}};" in lib.source.text  # a gathering sum: explicit lanes (backends/c/lanes.py)
+    assert "omp simd" not in lib.source.text
     return t, lib.spmv
 
 
 @SETTINGS
 @given(m=st.integers(0, 30), n=st.integers(0, 60), density=st.sampled_from([0.0, 0.1, 0.5, 1.0]), seed=st.integers(0, 2**32 - 1))
-def test_reassociable_reduction_is_vectorized_and_correct(spmv_reassoc, m, n, density, seed):
+def test_reassociable_gathering_reduction_in_lanes_is_correct(spmv_reassoc, m, n, density, seed):
     t, kernel = spmv_reassoc
     rng = np.random.default_rng(seed)
     a = random_csr(rng, m, n, density, DTYPES[t], np.int32)
@@ -384,3 +386,70 @@ def test_reassociable_reduction_is_vectorized_and_correct(spmv_reassoc, m, n, de
 def test_no_simd_pragma_without_reassoc():
     text = compile_module(parse(SPMV.format(T="f64", I="i32", OMP=""))).source.text
     assert "omp simd" not in text
+
+
+GATHER_MIX = """
+func.func @mix(%pos: memref<?xindex>, %crd: memref<?xi64>, %vals: memref<?x{T}>, %X: memref<?x?x{T}>, %B: memref<?x?x{T}>, %y: memref<?x{T}>) {{
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : {T}
+  %two = arith.constant 2.0 : {T}
+  %m = memref.dim %y, %c0 : memref<?x{T}>
+  scf.for %i = %c0 to %m step %c1 {{
+    %i1 = arith.addi %i, %c1 : index
+    %lo = memref.load %pos[%i] : memref<?xindex>
+    %hi = memref.load %pos[%i1] : memref<?xindex>
+    %base = arith.subi %c0, %lo : index
+    %sum = scf.for %q = %lo to %hi step %c1 iter_args(%acc = %zero) -> ({T}) {{
+      %jr = memref.load %crd[%q] : memref<?xi64>
+      %j = arith.index_cast %jr : i64 to index
+      %a = memref.load %vals[%q] : memref<?x{T}>
+      %xv = memref.load %X[%i, %j] : memref<?x?x{T}>
+      %k = arith.addi %q, %base : index
+      %bv = memref.load %B[%i, %k] : memref<?x?x{T}>
+      %d = arith.subf %a, %xv : {T}
+      %e = arith.maximumf %d, %bv : {T}
+      %f = arith.negf %e : {T}
+      %g = arith.divf %f, %two : {T}
+      %s = arith.addf %acc, %g fastmath<reassoc> : {T}
+      scf.yield %s : {T}
+    }}
+    memref.store %sum, %y[%i] : memref<?x{T}>
+  }}
+  func.return
+}}
+"""
+
+
+@pytest.fixture(scope="module", params=["f32", "f64"])
+def gather_mix(request):
+    t = request.param
+    lib = compile_module(parse(GATHER_MIX.format(T=t)))
+    c = {"f32": "float", "f64": "double"}[t]
+    text = lib.source.text
+    assert f"treadle_lanes_{c} lanes = {{0}};" in text and "omp simd" not in text
+    assert "memcpy(&a, &vals[q]" in text and "memcpy(&bv, &B[(i) * B_dim1 + (q + (0 - lo))]" in text.replace("base", "(0 - lo)")
+    return t, lib.mix
+
+
+@SETTINGS
+@given(m=st.integers(0, 12), n=st.integers(1, 70), density=st.sampled_from([0.0, 0.3, 1.0]), seed=st.integers(0, 2**32 - 1))
+def test_lanes_mix_vector_and_per_lane_ops_and_rank2_loads(gather_mix, m, n, density, seed):
+    """Every kind of value of the lane form: consecutive loads (rank 1, and rank 2 at a uniform
+    row with a shifted column), per-lane gathers, vector - * / and negation, a per-lane
+    maximumf, a broadcast constant; rows of every length around the 8 / 4 lanes."""
+    t, kernel = gather_mix
+    rng = np.random.default_rng(seed)
+    dt = DTYPES[t]
+    a = random_csr(rng, m, n, density, dt, np.int64)
+    X = rng.uniform(-1, 1, (m, n)).astype(dt)
+    width = max(1, int(np.diff(a.indptr).max(initial=0)))
+    B = rng.uniform(-1, 1, (m, width)).astype(dt)
+    y = np.full(m, np.nan, dt)
+    kernel(a.indptr.astype(np.int64), a.indices.astype(np.int64), a.data, X, B, y)
+    want = np.zeros(m, dt)
+    for i in range(m):
+        lo, hi = a.indptr[i], a.indptr[i + 1]
+        d = a.data[lo:hi] - X[i, a.indices[lo:hi]]
+        want[i] = np.sum(-np.maximum(d, B[i, : hi - lo]) / 2)
+    np.testing.assert_allclose(y, want, **TOL[t])
