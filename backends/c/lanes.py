@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 VECTOR_BYTES = 32
 _VECTOR_OPS: dict[type[Operation], str] = {arith.AddfOp: "+", arith.SubfOp: "-", arith.MulfOp: "*", arith.DivfOp: "/"}
-_SAME_WIDTH_CASTS = (arith.IndexCastOp,)
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ def _keeps_consecutive(o: Operation, consecutive: set[SSAValue], varying: set[SS
     if isinstance(o, arith.AddiOp) and isinstance(o.result.type, IndexType):
         a, b = o.lhs, o.rhs
         return (a in consecutive and b not in varying) or (b in consecutive and a not in varying)
-    if isinstance(o, _SAME_WIDTH_CASTS):
+    if isinstance(o, arith.IndexCastOp):
         t = o.results[0].type
         return o.operands[0] in consecutive and (isinstance(t, IndexType) or (isinstance(t, IntegerType) and t.width.data == 64))
     return False
@@ -210,7 +209,7 @@ def emit_lanes(em: _FunctionEmitter, op: scf.ForOp, plan: LanePlan, acc: str, iv
     total = em.namer.fresh("lanes")
     lb, ub = em.expr(op.lb), em.expr(op.ub)
     em.line(f"{vector} {total} = {{0}};")
-    em.line(f"int64_t {iv_name} = {lb};")
+    em.line(f"{scalar_c_type(body.args[0].type)} {iv_name} = {lb};")
     em.line(f"for (; {iv_name} + {plan.lanes} <= {ub}; {iv_name} += {plan.lanes}) {{")
     em.depth += 1
     lanes = _Lanes(em, plan, iv_name)
