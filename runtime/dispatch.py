@@ -174,7 +174,7 @@ class Decision:
 
 AMBIGUOUS = 3.0
 """A prediction within this factor of the boundary (dense = sparse · DENSE_MARGIN) is checked
-when the caller can run both sides: each is timed on the call's own operands (three calls each,
+when the caller can run both sides: each is timed on the call's own operands (MEASURED_ROUNDS calls each,
 in turns, after a warm-up) and the decision kept for operands of that shape and nnz (what the
 model sees of them, so a product on fresh operands of one pattern each call, an attention
 layer's probabilities, is measured once). Near the boundary the model's errors decide the pick
@@ -187,6 +187,11 @@ MEASURED_MARGIN = 1.2
 of three calls moved by 10-20% between checks here, and on near-equal sides (SpMM N = 32 on the
 50%-dense pruned matrix: 1.0-1.6 ms against BLAS's 0.9-1.3 ms) the dense side's cost is the
 steadier one."""
+MEASURED_ROUNDS = (3, 15)
+MEASURED_SECONDS = 0.003
+"""A measured decision times each side for about this long (predicted), in 3 to 15 rounds: the
+medians of three calls of 0.1-0.2 ms products (an SpMV on the 50%-dense 1024² matrix, each side
+within 20% of the other) swapped their order between checks here."""
 MEASURED_MIN_SECONDS = 1e-4
 """Products predicted to take less on both sides are not measured: either pick costs little,
 and timings that short are mostly call overhead."""
@@ -203,7 +208,8 @@ def _decide(sparse: float, dense: float, operand: Tensor, key: tuple, run_sparse
         full = (operand.shape, operand.nnz, operand.values.dtype, *key)
         hit = _MEASURED.get(full)
         if hit is None:
-            t_sparse, t_dense = _probe_times([run_sparse, run_dense], 3)
+            rounds = min(MEASURED_ROUNDS[1], max(MEASURED_ROUNDS[0], int(MEASURED_SECONDS / max(sparse, dense))))
+            t_sparse, t_dense = _probe_times([run_sparse, run_dense], rounds)
             if len(_MEASURED) >= _MEASURED_ENTRIES:
                 _MEASURED.pop(next(iter(_MEASURED)))
             hit = _MEASURED[full] = Decision(t_dense < t_sparse * MEASURED_MARGIN, t_sparse, t_dense, measured=True)

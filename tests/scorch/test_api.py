@@ -77,10 +77,11 @@ def test_dispatch_measures_a_prediction_near_the_boundary_once_per_operand(monke
     cal = dispatch.Calibration(c_sparse=1e-8, c_out=0.0, c_dense=1e-8, c_densify=0.0)
     monkeypatch.setattr(dispatch, "_CAL", {(64, "torch"): cal})
     monkeypatch.setattr(dispatch, "_MEASURED", {})
-    measured = []
+    measured, rounds = [], []
 
     def fake_probe_times(fns, repeats=15):
         measured.append(len(fns))
+        rounds.append(repeats)
         return [3e-3, 1e-3]  # sparse 3 ms, dense 1 ms: the model's pick (sparse) is wrong
 
     monkeypatch.setattr(dispatch, "_probe_times", fake_probe_times)
@@ -90,6 +91,7 @@ def test_dispatch_measures_a_prediction_near_the_boundary_once_per_operand(monke
     assert not dispatch.choose_spmm(near, 16, dense_available=True).use_dense  # no runners: the prediction
     first = dispatch.choose_spmm(near, 16, dense_available=True, **run)
     assert first.use_dense and first.measured and "measured" in first.explain() and measured == [2]
+    assert rounds == [int(dispatch.MEASURED_SECONDS / (64 * 64 * 16 * 1e-8))]  # ~MEASURED_SECONDS per side: 4 rounds
     assert dispatch.choose_spmm(near, 16, dense_available=True, **run) == first and measured == [2]  # remembered
     assert dispatch.choose_spmm(near, 32, dense_available=True, **run).measured and measured == [2, 2]  # its own k
     again = make_tensor(near.to_numpy(), "csr")  # a fresh operand of the same shape and nnz
@@ -268,6 +270,7 @@ def test_einsum_dispatches_dense_products_to_blas(mode, monkeypatch):
     rng = np.random.default_rng(9)
     a = make_tensor(rng.standard_normal((12, 10)), "csr")
     b = rng.standard_normal((10, 4))
+    dispatch.calibrate(b.shape[1])  # its probe kernels compile (once per process) before compiling is forbidden
     monkeypatch.setattr(dispatch, "MODE", mode)
     if mode == "dense":
         monkeypatch.setattr(sys.modules["treadle.runtime.execute"], "compile_statement", _no_reference)
