@@ -107,15 +107,23 @@ def main(argv=None) -> int:
     def tt(m: sp.csr_matrix) -> Tensor:
         return Tensor(m.shape, csr, [LevelStorage(None, None), LevelStorage(m.indptr.astype(np.int64), m.indices.astype(np.int64))], np.ascontiguousarray(m.data))
 
+    routes: list[bool] = []  # the dispatcher's picks (use_dense) during a row's timed calls
+
+    def routed(decision) -> bool:
+        routes.append(decision.use_dense)
+        return decision.use_dense
+
     def emit(case: str, ours_fn, peer_fns: dict, repeats: int | None = None) -> None:
         if args.only and not any(text in case for text in args.only):
             return
+        routes.clear()
         times = interleaved_ms({"ours": ours_fn, **peer_fns}, repeats or args.repeats)
         ours = times.pop("ours")
         peers = times
         sparse_peers = [v for k, v in peers.items() if k.startswith("torch.sparse") and v]
         best_torch = [v for k, v in peers.items() if k.startswith("torch") and v]
         row = {"case": case, "ours_ms": ours, **{f"{k}_ms": v for k, v in peers.items()}}
+        row["route"] = None if not routes else "dense" if all(routes) else "sparse" if not any(routes) else "both"
         row["vs_torch_sparse"] = (min(sparse_peers) / ours) if sparse_peers else None
         row["vs_best_torch"] = (min(best_torch) / ours) if best_torch else None
         row["vs_scipy"] = (peers["scipy"] / ours) if peers.get("scipy") else None
@@ -123,7 +131,7 @@ def main(argv=None) -> int:
         fmt = lambda v: "-" if v is None else f"{v:.3f}"
         ratio = lambda v: "-" if v is None else f"{v:.2f}x"
         print(
-            f"{case:38s} | {ours:9.3f} | "
+            f"{case:38s} | {ours:9.3f}{'' if not row['route'] else ' (' + row['route'] + ')'} | "
             + " ".join(f"{k}={fmt(v)}" for k, v in peers.items())
             + f" | vs torch.sparse {ratio(row['vs_torch_sparse'])}, vs best torch {ratio(row['vs_best_torch'])}, vs scipy {ratio(row['vs_scipy'])}"
         )
@@ -143,8 +151,8 @@ def main(argv=None) -> int:
         x = rng.standard_normal(n).astype(np.float32)
         tx = torch.from_numpy(x)
         def ours_spmv():
-            if td is not None and dispatch.choose_spmm(at, 1, dense_available=True, run_sparse=lambda: kernels.spmv(at, x),
-                                                       run_dense=lambda: torch.mv(td, tx)).use_dense:
+            if td is not None and routed(dispatch.choose_spmm(at, 1, dense_available=True, run_sparse=lambda: kernels.spmv(at, x),
+                                                              run_dense=lambda: torch.mv(td, tx))):
                 return torch.mv(td, tx)
             return kernels.spmv(at, x)
 
@@ -160,8 +168,8 @@ def main(argv=None) -> int:
             tb = torch.from_numpy(b)
 
             def ours_spmm(b=b, k=k, tb=tb):
-                if td is not None and dispatch.choose_spmm(at, k, dense_available=True, run_sparse=lambda: kernels.spmm(at, b),
-                                                           run_dense=lambda: td @ tb).use_dense:
+                if td is not None and routed(dispatch.choose_spmm(at, k, dense_available=True, run_sparse=lambda: kernels.spmm(at, b),
+                                                                  run_dense=lambda: td @ tb)):
                     return td @ tb
                 return kernels.spmm(at, b)
 
@@ -181,7 +189,7 @@ def main(argv=None) -> int:
         et = np.ascontiguousarray(e.T)
         def ours_sddmm():
             dense_route = lambda: kernels.take_at_pattern(ones, (td_ @ te_).numpy())  # torch's BLAS for D @ E, then the pattern's values
-            if dispatch.choose_sddmm(at, kk, run_sparse=lambda: kernels.sddmm(ones, d, e, csr), run_dense=dense_route).use_dense:
+            if routed(dispatch.choose_sddmm(at, kk, run_sparse=lambda: kernels.sddmm(ones, d, e, csr), run_dense=dense_route)):
                 return dense_route()
             return kernels.sddmm(ones, d, e, csr)
 

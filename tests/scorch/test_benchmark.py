@@ -47,3 +47,21 @@ def test_quick_model_rows_run_and_report_their_ratio(tmp_path, capsys):
         assert r["ours_ms"] > 0 and r["torch.sparse_ms"] > 0
         assert r["vs_torch_sparse"] == pytest.approx(r["torch.sparse_ms"] / r["ours_ms"])
     assert "model graphsage" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_kernel_rows_say_where_the_dispatcher_sent_them(mode, tmp_path, monkeypatch):
+    import torch
+
+    from treadle.runtime import dispatch
+
+    monkeypatch.setattr(dispatch, "MODE", mode)
+    path = tmp_path / "rows.json"
+    threads = torch.get_num_threads()
+    try:
+        assert sparse_cpu.main(["--quick", "--only", "pruned24", "--threads", "1", "--repeats", "1", "--json", str(path)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    rows = {r["case"].split(" pruned24")[0]: r for r in json.loads(path.read_text())["rows"]}
+    assert set(rows) == {"spmv", "spmm N=32", "spmm N=128", "sddmm K=32"}
+    assert {r["route"] for r in rows.values()} == {mode}
