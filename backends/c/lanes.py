@@ -1,12 +1,12 @@
 """A gathering float reduction loop as explicit vector lanes.
 
 A sequential `scf.for` that sums (`fastmath<reassoc>`) a term that loads through a loaded index,
-`acc += A_vals[q] * x[A_crd[q]]` (SpMV's row, a pruned layer's dot product), would get
+`acc += A_vals[q] * x[A_crd[q]]` (a row of SpMV), would get
 `#pragma omp simd reduction(+:acc)` like any reassociable sum. gcc vectorizes that with
 `vgatherqps` and keeps the vector accumulator in a stack slot, stored and reloaded every step:
 on the suite's 2k x 2k 10% matrix (205 entries per row) 0.18-0.20 ms per SpMV, against
 0.10-0.12 ms with the lanes written out, which gcc keeps in one register and fills with
-scalar loads (a hand A/B at two threads; 82 entries per row: 0.37-0.46 vs 0.17-0.20 ms).
+scalar loads (a hand A/B at two threads; 82 entries per row: 0.37-0.46 vs 0.17-0.24 ms).
 
 So such a loop is emitted as LANES (32 bytes of the element type) iterations at a time: every
 value in the body is either uniform (the same in every lane, emitted once as usual), a list of
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerType
+from xdsl.dialects.builtin import Float32Type, Float64Type, IndexType, IntegerAttr, IntegerType
 from xdsl.dialects.utils.fast_math import FastMathFlag
 from xdsl.ir import Block, Operation, SSAValue
 
@@ -56,7 +56,7 @@ def lane_plan(op: Operation) -> LanePlan | None:
     if not isinstance(op, scf.ForOp) or len(op.iter_args) != 1:
         return None
     step = op.step.owner
-    if not (isinstance(step, arith.ConstantOp) and getattr(step.value, "value", None) is not None and step.value.value.data == 1):  # type: ignore[union-attr]
+    if not (isinstance(step, arith.ConstantOp) and isinstance(step.value, IntegerAttr) and step.value.value.data == 1):
         return None
     body = op.body.block
     iv, acc = body.args

@@ -15,7 +15,8 @@ lowering's promise, not checked here.
 
 Independently, a sequential `scf.for` whose every loop-carried value is a float reduction by an
 op marked `fastmath<reassoc>` (or `fast`) gets `#pragma omp simd reduction(...)`: the IR allowed
-reassociation, so the vectorizer may split the sum into lanes.
+reassociation, so the vectorizer may split the sum into lanes. Such a sum that gathers (loads
+through a loaded index) is written out in lanes instead (`lanes.py`).
 
 A sequential `scf.for` without loop-carried values marked `{treadle.simd}` gets a plain
 `#pragma omp simd`: the producer promises its iterations are independent, and the pragma
