@@ -181,7 +181,8 @@ def test_sddmm_matches_numpy(m, n, k, density, f64, seed):
 @given(lengths=st.lists(st.integers(0, 70), min_size=1, max_size=12), f64=st.booleans(), seed=st.integers(0, 2**16))
 def test_spmv_every_row_length(lengths, f64, seed):
     """Rows of 0-70 entries take each version of the sum over a row's positions (plain below 8,
-    4 partial sums below 32, the gathering vector loop from 32), against scipy."""
+    4 partial sums below 32, from 32 the gathering loop in 8 (f32) or 4 (f64) vector lanes),
+    against scipy."""
     import scipy.sparse as sp
 
     from treadle.runtime import kernels
