@@ -4,8 +4,8 @@ scipy.sparse and torch dense, in one process, with the same thread count on ever
 
     OMP_WAIT_POLICY=passive python -m treadle.benchmarks.sparse_cpu [--quick] [--threads N] [--json PATH]
 
-Each row prints `case | ours | peers | ratios` (milliseconds, medians over three rounds in which
-the sides take turns, each side making >= 3 timed calls a round after an untimed one, more for
+Each row prints `case | ours | peers | ratios` (milliseconds, medians over KERNEL_ROUNDS rounds in
+which the sides take turns, each side making >= 2 timed calls a round after an untimed one, more for
 a short call, up to 40, to fill 20 ms). scipy.sparse is single-threaded by design; its column is what users get from it.
 Compile times (IR → loaded kernel, with and without gcc, and cached reuse) are measured too.
 """
@@ -34,6 +34,10 @@ ROUND_SECONDS = 0.02
 """Each side times at least this long per round (up to ROUND_CALLS calls): a median of nine calls
 of a 2 ms product moved by 25% between two sides making the same torch call."""
 ROUND_CALLS = 40
+KERNEL_ROUNDS = 5
+"""Turns per side of a kernel row. With three, a slow spell of the machine over two of one side's
+turns set that side's median: SpMV on uniform-16k read 0.58 ms in one full run, 0.22-0.39 ms in
+five runs of the row alone, while its peers read as usual."""
 
 
 def interleaved_ms(fns: dict, repeats: int, rounds: int = 3) -> dict:
@@ -117,7 +121,7 @@ def main(argv=None) -> int:
         if args.only and not any(text in case for text in args.only):
             return
         routes.clear()
-        times = interleaved_ms({"ours": ours_fn, **peer_fns}, repeats or args.repeats)
+        times = interleaved_ms({"ours": ours_fn, **peer_fns}, repeats or args.repeats, KERNEL_ROUNDS)
         ours = times.pop("ours")
         peers = times
         sparse_peers = [v for k, v in peers.items() if k.startswith("torch.sparse") and v]
