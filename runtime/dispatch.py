@@ -188,10 +188,11 @@ of three calls moved by 10-20% between checks here, and on near-equal sides (SpM
 50%-dense pruned matrix: 1.0-1.6 ms against BLAS's 0.9-1.3 ms) the dense side's cost is the
 steadier one."""
 MEASURED_ROUNDS = (3, 15)
-MEASURED_SECONDS = 0.003
-"""A measured decision times each side for about this long (predicted), in 3 to 15 rounds: the
-medians of three calls of 0.1-0.2 ms products (an SpMV on the 50%-dense 1024² matrix, each side
-within 20% of the other) swapped their order between checks here."""
+MEASURED_SECONDS = 0.02
+"""A measured decision times each side for about this long (predicted), in 3 to 15 rounds: on
+the 50%-dense 1024² matrix, where each side is within 20% of the other (SpMV 0.1-0.2 ms, SpMM
+N = 128 2-3.5 ms), the medians of three calls swapped their order between checks here. Once per
+operand shape: at most ~40 ms for a product of 1.3 ms or more, 15 rounds below."""
 MEASURED_MIN_SECONDS = 1e-4
 """Products predicted to take less on both sides are not measured: either pick costs little,
 and timings that short are mostly call overhead."""
