@@ -82,10 +82,24 @@ _CACHE: dict[str, CompiledStatement] = {}
 _CSR = named_encoding("csr", 2)
 
 
+_TYPE_TEXT: dict = {}
+
+
+def _type_text(t) -> str:
+    """A type as printed, remembered (xDSL's printer took ~60 µs per tensor type, six per
+    statement on a new process's reuse path: the key is built twice, types often repeat)."""
+    text = _TYPE_TEXT.get(t)
+    if text is None:
+        if len(_TYPE_TEXT) >= 4096:
+            _TYPE_TEXT.clear()
+        text = _TYPE_TEXT[t] = str(t)
+    return text
+
+
 def statement_key(op: AssignOp) -> str:
-    types = ", ".join(str(v.type) for v in op.inputs)
+    types = ", ".join(_type_text(v.type) for v in op.inputs)
     sched = str(op.schedule) if op.schedule is not None else ""
-    return f"{op.statement()} | {', '.join(op.names)} | {types} -> {op.result.type} | {sched}"
+    return f"{op.statement()} | {', '.join(op.names)} | {types} -> {_type_text(op.result.type)} | {sched}"
 
 
 def compile_statement(op: AssignOp) -> CompiledStatement:
