@@ -174,8 +174,8 @@ class Decision:
 
 AMBIGUOUS = 3.0
 """A prediction within this factor of the boundary (dense = sparse · DENSE_MARGIN) is checked
-when the caller can run both sides: each is timed on the call's own operands (MEASURED_ROUNDS calls each,
-in turns, after a warm-up) and the decision kept for operands of that shape and nnz (what the
+when the caller can run both sides: each is timed on the call's own operands (about
+MEASURED_SECONDS of calls each, in turns, after a warm-up) and the decision kept for operands of that shape and nnz (what the
 model sees of them, so a product on fresh operands of one pattern each call, an attention
 layer's probabilities, is measured once). Near the boundary the model's errors decide the pick
 — it prices the sparse side from uniform probes (on the 50%-dense pruned matrix the kernel ran
@@ -192,7 +192,8 @@ MEASURED_SECONDS = 0.02
 """A measured decision times each side for about this long (predicted), in 3 to 15 rounds: on
 the 50%-dense 1024² matrix, where each side is within 20% of the other (SpMV 0.1-0.2 ms, SpMM
 N = 128 2-3.5 ms), the medians of three calls swapped their order between checks here. Once per
-operand shape: at most ~40 ms for a product of 1.3 ms or more, 15 rounds below."""
+operand shape and nnz: 15 calls per side of a product under 1.3 ms, ~40 ms of calls up to
+6.7 ms, three calls per side beyond."""
 MEASURED_MIN_SECONDS = 1e-4
 """Products predicted to take less on both sides are not measured: either pick costs little,
 and timings that short are mostly call overhead."""
