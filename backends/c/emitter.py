@@ -17,7 +17,7 @@ from xdsl.traits import IsTerminator
 from xdsl.utils.exceptions import VerifyException
 
 from treadle.backends.c.abi import FunctionABI, ParamABI, param_abi, scalar_c_type
-from treadle.backends.c.lanes import emit_lanes, lane_plan
+from treadle.backends.c.lanes import LanePlan, emit_lanes, lane_plan
 from treadle.backends.c.omp import SIMD_ATTR, combiner_operator, omp_request, reduction_operator, simd_reductions
 from treadle.backends.c.prelude import prelude
 from treadle.backends.c.scalar import SCALAR_OPS, constant_expr
@@ -92,6 +92,8 @@ class _ModuleEmitter:
         self.origins: list[tuple[int, Operation]] = []
         self.abis: dict[str, FunctionABI] = {}
         self.uses_openmp = False
+        self.lane_plans: dict[Operation, LanePlan] = {}
+        """the sequential loops emitted in vector lanes (`lanes.py`), found once per module"""
 
     def emit(self, module: ModuleOp) -> CSource:
         funcs: list[func.FuncOp] = []
@@ -102,7 +104,8 @@ class _ModuleEmitter:
         for f in funcs:
             self.abis[f.sym_name.data] = _function_abi(f)
         used = {type(o) for f in funcs for o in f.walk()}
-        lanes = sorted({p.c_type for f in funcs for o in f.walk() if (p := lane_plan(o)) is not None})
+        self.lane_plans = {o: p for f in funcs for o in f.walk() if (p := lane_plan(o)) is not None and omp_request(o) is None}
+        lanes = sorted({p.c_type for p in self.lane_plans.values()})
         self.lines += prelude(transpose_blocks=TransposeBlockOp in used, dots=DotsOp in used, lanes=lanes).splitlines()
         self.lines.append("")
         for f in funcs:
@@ -410,7 +413,7 @@ class _FunctionEmitter:
             )
             self.m.uses_openmp = True
             self.line(req.pragma(1, reductions))
-        elif (plan := lane_plan(op)) is not None:
+        elif (plan := self.m.lane_plans.get(op)) is not None:
             emit_lanes(self, op, plan, self._scalar_target(targets[0], "lane reduction"), iv_name)
             self.line(f"for (; {iv_name} < {self.expr(op.ub)}; {iv_name} += 1) {{")
             self.nested(body, lambda y: self.yield_to(targets, y.operands, body))

@@ -47,6 +47,8 @@ class LanePlan:
     lanes: int
     term: SSAValue
     """what each iteration adds to the accumulator"""
+    consecutive: frozenset[SSAValue]
+    """the body's values whose lane u is lane 0 plus u (the induction variable and what keeps it)"""
 
 
 def lane_plan(op: Operation) -> LanePlan | None:
@@ -96,7 +98,7 @@ def lane_plan(op: Operation) -> LanePlan | None:
     if not gathers:
         return None
     c = scalar_c_type(acc.type)
-    return LanePlan(c, VECTOR_BYTES // (4 if c == "float" else 8), term)
+    return LanePlan(c, VECTOR_BYTES // (4 if c == "float" else 8), term, frozenset(consecutive))
 
 
 def _keeps_consecutive(o: Operation, consecutive: set[SSAValue], varying: set[SSAValue]) -> bool:
@@ -195,9 +197,9 @@ class _Lanes:
             em.line(f"{c} {name} = {emit_scalar(o, [x[u] for x in operands])};")
             names.append(name)
         self.lanes[result] = names
-        if _keeps_consecutive(o, set(self.start), set(self.lanes) | set(self.vectors)):
+        if result in self.plan.consecutive:  # an index cast of a consecutive value, or one plus a uniform value
+            first = next(self.start[v] for v in o.operands if v in self.start)
             uniform = next((v for v in o.operands if v not in self.start), None)
-            first = self.start[o.operands[0] if o.operands[0] in self.start else o.operands[1]]
             self.start[result] = first if uniform is None else f"({first} + {em.expr(uniform)})"
 
 
